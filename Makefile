@@ -1,0 +1,23 @@
+# SLEB-J build entry points. `make help` lists them.
+SHARED ?= ../shared
+MVN ?= mvn -B -q
+SLEB := bin/sleb
+
+.PHONY: help build test demo clean
+
+help:
+	@echo "make build   - compile and package target/sleb-j.jar (+ target/lib), launcher bin/sleb"
+	@echo "make test    - run the test suite (tests needing $(SHARED) skip when it is absent)"
+	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
+
+build:
+	$(MVN) -DskipTests package
+
+test:
+	$(MVN) -Dsleb.shared=$(abspath $(SHARED)) test
+
+demo: build
+	@bash scripts/demo.sh "$(SHARED)"
+
+clean:
+	$(MVN) clean

@@ -1,0 +1,20 @@
+package sleb.backend;
+
+/** Incremental decoding with a KV cache, for generation and decode benchmarks. */
+public interface DecodeSession extends AutoCloseable {
+    /** Appends tokens [batch][n] at the current positions; returns the last position's logits [batch][vocab]. */
+    float[][] prefill(int[][] tokens);
+
+    /** Appends one token per sequence; returns logits [batch][vocab]. */
+    default float[][] step(int[] tokens) {
+        int[][] t = new int[tokens.length][1];
+        for (int i = 0; i < tokens.length; i++) t[i][0] = tokens[i];
+        return prefill(t);
+    }
+
+    /** Positions filled so far. */
+    int position();
+
+    @Override
+    void close();
+}

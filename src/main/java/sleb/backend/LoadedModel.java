@@ -1,0 +1,60 @@
+package sleb.backend;
+
+import sleb.model.ModelConfig;
+
+/**
+ * A model resident on a backend. The forward pass is exposed block by block so that a reduced-depth
+ * model is the same model with blocks skipped, and so that SLEB can cache the hidden state entering a
+ * block and rerun only what follows it.
+ */
+public interface LoadedModel extends AutoCloseable {
+    ModelConfig config();
+
+    Backend backend();
+
+    /** Token embeddings for tokens [batch][seqLen]; all rows must have the same length. */
+    Activations embed(int[][] tokens);
+
+    /** x += attn(rmsnorm(x)); x += mlp(rmsnorm(x)) for block {@code layer}, in place. */
+    void runBlock(int layer, Activations x);
+
+    /**
+     * Final norm, lm_head and log-softmax, fused so that no [tokens x vocab] array of the batch is kept.
+     * Returns, per sequence, the summed negative log-likelihood of tokens[b][t+1] given positions 0..t,
+     * over t = 0..seqLen-2 (seqLen-1 predictions per sequence), accumulated in double.
+     */
+    double[] nll(Activations x, int[][] tokens);
+
+    /** Final norm and lm_head for the last position of every sequence: logits [batch][vocab]. */
+    float[][] lastLogits(Activations x);
+
+    /** Final norm and lm_head for every position: logits [batch*seqLen][vocab] (tests and small inputs only). */
+    float[][] allLogits(Activations x);
+
+    Activations copy(Activations x);
+
+    /** Per sequence, the sum over positions of cos(a_t, b_t), accumulated in double. */
+    double[] cosineSum(Activations a, Activations b);
+
+    /** A decoding session with a KV cache of {@code maxLen} positions for {@code batch} sequences. */
+    DecodeSession newSession(int batch, int maxLen, int[] blocks);
+
+    /** Runs embed, the given blocks in order, and the fused NLL. */
+    default double[] nll(int[][] tokens, int[] blocks) {
+        try (Activations x = embed(tokens)) {
+            for (int b : blocks) runBlock(b, x);
+            return nll(x, tokens);
+        }
+    }
+
+    /** Logits at every position with only {@code blocks} run. */
+    default float[][] logits(int[][] tokens, int[] blocks) {
+        try (Activations x = embed(tokens)) {
+            for (int b : blocks) runBlock(b, x);
+            return allLogits(x);
+        }
+    }
+
+    @Override
+    void close();
+}

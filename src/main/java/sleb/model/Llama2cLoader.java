@@ -1,0 +1,98 @@
+package sleb.model;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * llama2.c checkpoints: the legacy format (7 int32 header, fp32 weights, negative vocab_size meaning a
+ * separate classifier) and version 1 ("ak42" magic, 256-byte header, fp32). Weights are exposed under
+ * Hugging Face names; RoPE pairs adjacent dimensions, as run.c does.
+ */
+public final class Llama2cLoader {
+    private static final int MAGIC = 0x616b3432;
+
+    private Llama2cLoader() {}
+
+    public static Model load(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new ModelFormatException("model file " + file + " does not exist");
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            long size = ch.size();
+            ByteBuffer head = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(head, 0);
+            head.flip();
+            if (head.remaining() < 28) throw new ModelFormatException(file + " is too short to be a llama2.c checkpoint (" + size + " bytes)");
+            long offset;
+            boolean shared;
+            int[] h = new int[7];
+            if (head.getInt(0) == MAGIC) {
+                int version = head.getInt(4);
+                if (version != 1) throw new ModelFormatException(file + " is llama2.c format version " + version + "; only the legacy format and version 1 (fp32) are supported");
+                head.position(8);
+                for (int i = 0; i < 7; i++) h[i] = head.getInt();
+                shared = head.get() != 0;
+                offset = 256;
+            } else {
+                for (int i = 0; i < 7; i++) h[i] = head.getInt(4 * i);
+                shared = h[5] > 0;
+                h[5] = Math.abs(h[5]);
+                offset = 28;
+            }
+            int dim = h[0], hidden = h[1], layers = h[2], heads = h[3], kvHeads = h[4], vocab = h[5], seqLen = h[6];
+            if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab <= 0 || seqLen <= 0
+                    || dim > 1 << 16 || layers > 4096 || vocab > 1 << 22 || dim % heads != 0)
+                throw new ModelFormatException(file + " does not have a valid llama2.c header (dim " + dim + ", layers " + layers + ", vocab " + vocab + ")");
+            int headDim = dim / heads;
+            int kvDim = kvHeads * headDim;
+            ModelConfig cfg = new ModelConfig("LlamaForCausalLM", "llama", dim, hidden, layers, heads, kvHeads, headDim, vocab, seqLen,
+                    1e-5f, 10000.0, RopeStyle.ADJACENT, shared, false, null, 1, 2);
+
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            long[] off = {offset};
+            Layout l = (name, shape) -> {
+                Tensor x = MappedTensors.map(ch, name, DType.F32, shape, off[0]);
+                off[0] += x.byteSize();
+                return x;
+            };
+            long expected = offset + 4L * ((long) vocab * dim + layers * (2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim + 3L * dim * hidden) + dim
+                    + (long) seqLen * headDim + (shared ? 0 : (long) vocab * dim));
+            if (size < expected)
+                throw new ModelFormatException(file + " is truncated: " + size + " bytes, the header implies " + expected);
+            t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
+            perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
+            perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
+            perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
+            perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
+            perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
+            perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
+            perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
+            perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
+            perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
+            t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
+            off[0] += 4L * seqLen * headDim; // freq_cis_real and freq_cis_imag: recomputed, not read
+            if (!shared) t.put("lm_head.weight", l.next("lm_head.weight", new long[] {vocab, dim}));
+            return new Model(cfg, t, file, Model.SourceFormat.LLAMA2C, ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private interface Layout {
+        Tensor next(String name, long[] shape) throws IOException;
+    }
+
+    private static void perLayer(Map<String, Tensor> t, Layout l, int layers, String suffix, long[] layerShape) throws IOException {
+        for (int i = 0; i < layers; i++) {
+            String name = Model.layer(i, suffix);
+            t.put(name, l.next(name, layerShape));
+        }
+    }
+}

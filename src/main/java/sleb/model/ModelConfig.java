@@ -1,0 +1,117 @@
+package sleb.model;
+
+/**
+ * Shape and hyper-parameters of a LLaMA-family decoder. Immutable; {@link #withLayers} makes the
+ * config of a model with fewer blocks (export, synthetic shapes).
+ */
+public final class ModelConfig {
+    public final String architecture;   // e.g. LlamaForCausalLM
+    public final String modelType;      // llama, mistral, qwen2
+    public final int dim;
+    public final int hiddenDim;
+    public final int nLayers;
+    public final int nHeads;
+    public final int nKvHeads;
+    public final int headDim;
+    public final int vocabSize;
+    public final int maxSeqLen;
+    public final float normEps;
+    public final double ropeTheta;
+    public final RopeStyle ropeStyle;
+    public final boolean tiedEmbeddings;
+    public final boolean qkvBias;
+    /** LLaMA-3.1 style rope scaling ("llama3"); null when absent. */
+    public final Llama3RopeScaling ropeScaling;
+    public final int bosId;
+    public final int eosId;
+
+    public static final class Llama3RopeScaling {
+        public final double factor, lowFreqFactor, highFreqFactor;
+        public final int originalMaxPositions;
+
+        public Llama3RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+            this.factor = factor;
+            this.lowFreqFactor = lowFreqFactor;
+            this.highFreqFactor = highFreqFactor;
+            this.originalMaxPositions = originalMaxPositions;
+        }
+    }
+
+    public ModelConfig(String architecture, String modelType, int dim, int hiddenDim, int nLayers, int nHeads,
+                       int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
+                       RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
+                       int bosId, int eosId) {
+        this.architecture = architecture;
+        this.modelType = modelType;
+        this.dim = dim;
+        this.hiddenDim = hiddenDim;
+        this.nLayers = nLayers;
+        this.nHeads = nHeads;
+        this.nKvHeads = nKvHeads;
+        this.headDim = headDim;
+        this.vocabSize = vocabSize;
+        this.maxSeqLen = maxSeqLen;
+        this.normEps = normEps;
+        this.ropeTheta = ropeTheta;
+        this.ropeStyle = ropeStyle;
+        this.tiedEmbeddings = tiedEmbeddings;
+        this.qkvBias = qkvBias;
+        this.ropeScaling = ropeScaling;
+        this.bosId = bosId;
+        this.eosId = eosId;
+        if (dim <= 0 || hiddenDim <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0 || vocabSize <= 0)
+            throw new ModelFormatException("config has a non-positive size (dim, hidden, layers, heads or vocab)");
+        if (nHeads % nKvHeads != 0)
+            throw new ModelFormatException("num_attention_heads " + nHeads + " is not a multiple of num_key_value_heads " + nKvHeads);
+        if (headDim % 2 != 0) throw new ModelFormatException("head_dim " + headDim + " must be even for RoPE");
+    }
+
+    public ModelConfig withLayers(int layers) {
+        return new ModelConfig(architecture, modelType, dim, hiddenDim, layers, nHeads, nKvHeads, headDim, vocabSize,
+                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId);
+    }
+
+    public int qDim() { return nHeads * headDim; }
+    public int kvDim() { return nKvHeads * headDim; }
+
+    /** Parameters of one block. */
+    public long blockParams() {
+        long attn = (long) dim * qDim() + 2L * dim * kvDim() + (long) qDim() * dim;
+        if (qkvBias) attn += qDim() + 2L * kvDim();
+        return attn + 3L * dim * hiddenDim + 2L * dim;
+    }
+
+    public long totalParams() {
+        long embed = (long) vocabSize * dim;
+        return embed + (tiedEmbeddings ? 0 : embed) + nLayers * blockParams() + dim;
+    }
+
+    /** Inverse frequencies for RoPE, including llama3 scaling (as transformers computes them). */
+    public double[] ropeInvFreq() {
+        int half = headDim / 2;
+        double[] inv = new double[half];
+        for (int i = 0; i < half; i++) inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / headDim);
+        if (ropeScaling != null) {
+            Llama3RopeScaling s = ropeScaling;
+            double lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
+            double highWavelen = s.originalMaxPositions / s.highFreqFactor;
+            for (int i = 0; i < half; i++) {
+                double wavelen = 2 * Math.PI / inv[i];
+                if (wavelen > lowWavelen) {
+                    inv[i] = inv[i] / s.factor;
+                } else if (wavelen >= highWavelen) {
+                    double smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+                    inv[i] = (1 - smooth) * inv[i] / s.factor + smooth * inv[i];
+                }
+            }
+        }
+        return inv;
+    }
+
+    public String describe() {
+        return String.format("%s (%s): dim %d, hidden %d, %d blocks, %d heads (%d KV), head_dim %d, vocab %d, rope_theta %.0f%s%s",
+                architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta,
+                ropeScaling != null ? ", llama3 rope scaling x" + ropeScaling.factor : "",
+                qkvBias ? ", q/k/v bias" : "");
+    }
+}
