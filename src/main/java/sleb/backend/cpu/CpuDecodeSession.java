@@ -1,0 +1,37 @@
+package sleb.backend.cpu;
+
+import sleb.backend.DecodeSession;
+
+/** KV-cached decoding on the CPU: caches [batch][maxLen][kvDim] for the blocks that run. */
+final class CpuDecodeSession implements DecodeSession {
+    private final CpuLoadedModel model;
+    private final int batch, maxLen;
+    private final int[] blocks;
+    private final float[][] kCache, vCache;
+    private int pos;
+
+    CpuDecodeSession(CpuLoadedModel model, int batch, int maxLen, int[] blocks) {
+        this.model = model;
+        this.batch = batch;
+        this.maxLen = maxLen;
+        this.blocks = blocks.clone();
+        int kvd = model.config().kvDim();
+        kCache = new float[blocks.length][batch * maxLen * kvd];
+        vCache = new float[blocks.length][batch * maxLen * kvd];
+    }
+
+    @Override
+    public float[][] prefill(int[][] tokens) {
+        if (tokens.length != batch) throw new IllegalArgumentException("session batch is " + batch + ", got " + tokens.length);
+        int n = tokens[0].length;
+        if (pos + n > maxLen) throw new IllegalStateException("KV cache holds " + maxLen + " positions; " + (pos + n) + " needed");
+        float[] x = new float[batch * n * model.config().dim];
+        model.embedTokens(tokens, x);
+        for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, kCache[i], vCache[i], maxLen);
+        pos += n;
+        return model.lastLogits(x, batch, n);
+    }
+
+    @Override public int position() { return pos; }
+    @Override public void close() {}
+}

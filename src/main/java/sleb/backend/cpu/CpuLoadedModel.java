@@ -1,0 +1,284 @@
+package sleb.backend.cpu;
+
+import sleb.backend.Activations;
+import sleb.backend.Backend;
+import sleb.backend.DecodeSession;
+import sleb.backend.LoadedModel;
+import sleb.model.Model;
+import sleb.model.ModelConfig;
+
+/**
+ * A model on the CPU: weights on the heap in their stored dtype, the forward pass written out op by op
+ * in the manner of llama2.c's run.c, batched over all positions of all sequences at once.
+ * Not thread-safe: one caller at a time (the work inside each call uses every core).
+ */
+public final class CpuLoadedModel implements LoadedModel {
+    private final CpuBackend backend;
+    private final ModelConfig cfg;
+    private final Parallel par;
+    private final Layer[] layers;
+    private final WeightMatrix embed, lmHead;
+    private final float[] finalNorm;
+    private final double[] invFreq;
+    private float[] cos = new float[0], sin = new float[0];
+    private int ropePositions;
+    private final Scratch scratch = new Scratch();
+
+    static final class Layer {
+        float[] attnNorm, ffnNorm, qBias, kBias, vBias;
+        WeightMatrix wq, wk, wv, wo, gate, up, down;
+    }
+
+    CpuLoadedModel(CpuBackend backend, Model model, Parallel par) {
+        this.backend = backend;
+        this.cfg = model.config();
+        this.par = par;
+        this.layers = new Layer[cfg.nLayers];
+        for (int i = 0; i < cfg.nLayers; i++) {
+            Layer l = new Layer();
+            l.attnNorm = model.tensor(Model.layer(i, "input_layernorm.weight")).toFloatArray();
+            l.ffnNorm = model.tensor(Model.layer(i, "post_attention_layernorm.weight")).toFloatArray();
+            l.wq = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.q_proj.weight")));
+            l.wk = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.k_proj.weight")));
+            l.wv = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.v_proj.weight")));
+            l.wo = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.o_proj.weight")));
+            l.gate = WeightMatrix.of(model.tensor(Model.layer(i, "mlp.gate_proj.weight")));
+            l.up = WeightMatrix.of(model.tensor(Model.layer(i, "mlp.up_proj.weight")));
+            l.down = WeightMatrix.of(model.tensor(Model.layer(i, "mlp.down_proj.weight")));
+            if (cfg.qkvBias) {
+                l.qBias = model.tensor(Model.layer(i, "self_attn.q_proj.bias")).toFloatArray();
+                l.kBias = model.tensor(Model.layer(i, "self_attn.k_proj.bias")).toFloatArray();
+                l.vBias = model.tensor(Model.layer(i, "self_attn.v_proj.bias")).toFloatArray();
+            }
+            layers[i] = l;
+        }
+        embed = WeightMatrix.of(model.embedding());
+        lmHead = cfg.tiedEmbeddings ? embed : WeightMatrix.of(model.lmHead());
+        finalNorm = model.finalNorm().toFloatArray();
+        invFreq = cfg.ropeInvFreq();
+        ensureRope(Math.min(cfg.maxSeqLen, 4096));
+    }
+
+    @Override public ModelConfig config() { return cfg; }
+    @Override public Backend backend() { return backend; }
+
+    private synchronized void ensureRope(int positions) {
+        if (positions <= ropePositions) return;
+        int half = cfg.headDim / 2;
+        float[] c = new float[positions * half], s = new float[positions * half];
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < half; i++) {
+                double a = p * invFreq[i];
+                c[p * half + i] = (float) Math.cos(a);
+                s[p * half + i] = (float) Math.sin(a);
+            }
+        }
+        cos = c;
+        sin = s;
+        ropePositions = positions;
+    }
+
+    @Override
+    public Activations embed(int[][] tokens) {
+        int b = tokens.length, n = tokens[0].length;
+        float[] x = new float[b * n * cfg.dim];
+        embedInto(tokens, x);
+        return new CpuActivations(x, b, n, cfg.dim);
+    }
+
+    private void embedInto(int[][] tokens, float[] x) {
+        int n = tokens[0].length;
+        for (int s = 0; s < tokens.length; s++) {
+            if (tokens[s].length != n) throw new IllegalArgumentException("all sequences of a batch must have the same length");
+            for (int t = 0; t < n; t++) {
+                int id = tokens[s][t];
+                if (id < 0 || id >= cfg.vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + cfg.vocabSize);
+                embed.widenRow(id, x, (s * n + t) * cfg.dim);
+            }
+        }
+    }
+
+    @Override
+    public void runBlock(int layer, Activations x) {
+        CpuActivations a = (CpuActivations) x;
+        block(layer, a.data, a.batch(), a.seqLen(), 0, null, null, a.seqLen());
+    }
+
+    /**
+     * One block over batch x n rows at positions pos0..pos0+n-1. With caches, new keys and values are
+     * written at those positions of [batch][cap][kvDim] and attention reads positions 0..pos0+n-1;
+     * without, the block's own keys and values are the whole context.
+     */
+    void block(int li, float[] x, int batch, int n, int pos0, float[] kCache, float[] vCache, int cap) {
+        Layer l = layers[li];
+        int rows = batch * n, dim = cfg.dim, qd = cfg.qDim(), kvd = cfg.kvDim(), hid = cfg.hiddenDim;
+        ensureRope(pos0 + n);
+        float[] xb = scratch.get(0, rows * dim);
+        float[] q = scratch.get(1, rows * qd);
+        float[] k = scratch.get(2, rows * kvd);
+        float[] v = scratch.get(3, rows * kvd);
+        CpuOps.rmsnorm(par, x, l.attnNorm, cfg.normEps, xb, rows, dim);
+        MatMul.apply(par, xb, 0, rows, l.wq, q, 0, qd, false);
+        MatMul.apply(par, xb, 0, rows, l.wk, k, 0, kvd, false);
+        MatMul.apply(par, xb, 0, rows, l.wv, v, 0, kvd, false);
+        if (l.qBias != null) {
+            CpuOps.addBias(q, rows, l.qBias);
+            CpuOps.addBias(k, rows, l.kBias);
+            CpuOps.addBias(v, rows, l.vBias);
+        }
+        CpuOps.rope(q, rows, cfg.nHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
+        CpuOps.rope(k, rows, cfg.nKvHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
+        if (kCache != null) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(k, b * n * kvd, kCache, (b * cap + pos0) * kvd, n * kvd);
+                System.arraycopy(v, b * n * kvd, vCache, (b * cap + pos0) * kvd, n * kvd);
+            }
+        } else {
+            kCache = k;
+            vCache = v;
+        }
+        float[] att = scratch.get(4, rows * qd);
+        CpuOps.attention(par, q, kCache, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+        MatMul.apply(par, att, 0, rows, l.wo, x, 0, dim, true);
+
+        CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);
+        float[] g = scratch.get(5, rows * hid);
+        float[] u = scratch.get(6, rows * hid);
+        MatMul.apply(par, xb, 0, rows, l.gate, g, 0, hid, false);
+        MatMul.apply(par, xb, 0, rows, l.up, u, 0, hid, false);
+        par.forEach((rows + 15) / 16, c -> {
+            int r0 = c * 16, r1 = Math.min(rows, r0 + 16);
+            int off = r0 * hid, len = (r1 - r0) * hid;
+            for (int i = off; i < off + len; i++) {
+                float gi = g[i];
+                g[i] = gi / (1f + (float) Math.exp(-gi)) * u[i];
+            }
+        });
+        MatMul.apply(par, g, 0, rows, l.down, x, 0, dim, true);
+    }
+
+    private static final int LOGIT_ROWS = 64;
+
+    @Override
+    public double[] nll(Activations xa, int[][] tokens) {
+        CpuActivations a = (CpuActivations) xa;
+        int batch = a.batch(), n = a.seqLen(), dim = cfg.dim, vocab = cfg.vocabSize;
+        double[] out = new double[batch];
+        float[] normed = scratch.get(0, LOGIT_ROWS * dim);
+        float[] logits = scratch.get(7, LOGIT_ROWS * vocab);
+        double[] rowNll = new double[LOGIT_ROWS];
+        for (int s = 0; s < batch; s++) {
+            for (int t0 = 0; t0 < n - 1; t0 += LOGIT_ROWS) {
+                int cnt = Math.min(LOGIT_ROWS, n - 1 - t0);
+                int seqBase = s * n;
+                CpuOps.rmsnorm(par, sliceRows(a.data, seqBase + t0, cnt, dim), finalNorm, cfg.normEps, normed, cnt, dim);
+                MatMul.apply(par, normed, 0, cnt, lmHead, logits, 0, vocab, false);
+                int tt0 = t0, ss = s;
+                par.forEach(cnt, r -> {
+                    int target = tokens[ss][tt0 + r + 1];
+                    rowNll[r] = logSumExp(logits, r * vocab, vocab) - logits[r * vocab + target];
+                });
+                for (int r = 0; r < cnt; r++) out[s] += rowNll[r];
+            }
+        }
+        return out;
+    }
+
+    private float[] sliceRows(float[] x, int row0, int cnt, int dim) {
+        float[] s = scratch.get(8, cnt * dim);
+        System.arraycopy(x, row0 * dim, s, 0, cnt * dim);
+        return s;
+    }
+
+    static double logSumExp(float[] v, int off, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) max = Math.max(max, v[off + i]);
+        double sum = 0;
+        for (int i = 0; i < len; i++) sum += Math.exp(v[off + i] - max);
+        return max + Math.log(sum);
+    }
+
+    private float[][] logitsOfRows(float[] x, int[] rowIdx) {
+        int dim = cfg.dim, vocab = cfg.vocabSize;
+        float[][] out = new float[rowIdx.length][];
+        float[] in = new float[rowIdx.length * dim];
+        for (int i = 0; i < rowIdx.length; i++) System.arraycopy(x, rowIdx[i] * dim, in, i * dim, dim);
+        float[] normed = new float[in.length];
+        CpuOps.rmsnorm(par, in, finalNorm, cfg.normEps, normed, rowIdx.length, dim);
+        float[] flat = new float[rowIdx.length * vocab];
+        MatMul.apply(par, normed, 0, rowIdx.length, lmHead, flat, 0, vocab, false);
+        for (int i = 0; i < rowIdx.length; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+        return out;
+    }
+
+    @Override
+    public float[][] lastLogits(Activations xa) {
+        CpuActivations a = (CpuActivations) xa;
+        int[] rows = new int[a.batch()];
+        for (int b = 0; b < rows.length; b++) rows[b] = b * a.seqLen() + a.seqLen() - 1;
+        return logitsOfRows(a.data, rows);
+    }
+
+    float[][] lastLogits(float[] x, int batch, int n) {
+        return lastLogits(new CpuActivations(x, batch, n, cfg.dim));
+    }
+
+    @Override
+    public float[][] allLogits(Activations xa) {
+        CpuActivations a = (CpuActivations) xa;
+        int[] rows = new int[a.batch() * a.seqLen()];
+        for (int i = 0; i < rows.length; i++) rows[i] = i;
+        return logitsOfRows(a.data, rows);
+    }
+
+    @Override
+    public Activations copy(Activations x) {
+        CpuActivations a = (CpuActivations) x;
+        return new CpuActivations(a.data.clone(), a.batch(), a.seqLen(), a.dim());
+    }
+
+    @Override
+    public double[] cosineSum(Activations xa, Activations ya) {
+        CpuActivations a = (CpuActivations) xa, b = (CpuActivations) ya;
+        int dim = cfg.dim, n = a.seqLen();
+        double[] out = new double[a.batch()];
+        for (int s = 0; s < a.batch(); s++) {
+            for (int t = 0; t < n; t++) {
+                int o = (s * n + t) * dim;
+                double dot = 0, na = 0, nb = 0;
+                for (int i = 0; i < dim; i++) {
+                    double p = a.data[o + i], q = b.data[o + i];
+                    dot += p * q;
+                    na += p * p;
+                    nb += q * q;
+                }
+                out[s] += dot / Math.max(1e-30, Math.sqrt(na * nb));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
+        return new CpuDecodeSession(this, batch, maxLen, blocks);
+    }
+
+    void embedTokens(int[][] tokens, float[] x) { embedInto(tokens, x); }
+
+    @Override
+    public void close() {}
+
+    /** Reusable work buffers, grown on demand, so steady-state calls allocate nothing large. */
+    private static final class Scratch {
+        private final float[][] bufs = new float[9][];
+
+        float[] get(int slot, int len) {
+            float[] b = bufs[slot];
+            if (b == null || b.length < len) {
+                b = new float[len];
+                bufs[slot] = b;
+            }
+            return b;
+        }
+    }
+}
