@@ -1,0 +1,99 @@
+package sleb.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sleb.backend.Backend;
+import sleb.backend.LoadedModel;
+import sleb.eval.Perplexity;
+import sleb.eval.TextDatasets;
+import sleb.eval.TokenStream;
+import sleb.model.Model;
+import sleb.tokenizer.Tokenizer;
+import sleb.util.AtomicFiles;
+import sleb.util.Json;
+import sleb.util.UsageException;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Perplexity as the SLEB paper measures it: the text as one token stream, non-overlapping windows of --seqlen tokens.")
+public final class EvalCommand implements Callable<Integer> {
+    @Mixin ModelOptions opts;
+
+    @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
+    List<Integer> remove = new ArrayList<>();
+
+    @Option(names = "--data", required = true, paramLabel = "NAME=PATH",
+            description = "dataset to evaluate; NAME wikitext2, ptb or c4 picks the official preparation, any other reads the file as it is (.jsonl/.jsonl.gz: \"text\" fields)")
+    List<String> data;
+
+    @Option(names = "--seqlen", defaultValue = "2048", description = "window length in tokens (default: ${DEFAULT-VALUE})")
+    int seqlen;
+
+    @Option(names = "--max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows (default: all)")
+    int maxWindows;
+
+    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says)")
+    Boolean bos;
+
+    @Option(names = "--batch", defaultValue = "0", description = "windows per forward pass (default: enough for ~2048 tokens)")
+    int batch;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        List<TextDatasets.Spec> specs = new ArrayList<>();
+        for (String d : data) specs.add(TextDatasets.Spec.parse(d));
+        try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
+            Tokenizer tok = opts.openTokenizer(model);
+            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            System.err.println("model: " + model.config().describe());
+            System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
+            List<Map<String, Object>> results = new ArrayList<>();
+            try (LoadedModel lm = be.load(model)) {
+                for (TextDatasets.Spec spec : specs) {
+                    String text = TextDatasets.load(spec);
+                    int[] ids = TokenStream.of(tok, text, addBos);
+                    if (spec.name.equals("c4")) ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, TextDatasets.C4_WINDOWS * seqlen));
+                    int[][] windows = TokenStream.windows(ids, seqlen, maxWindows);
+                    if (windows.length == 0)
+                        throw new UsageException(spec.name + ": " + ids.length + " tokens is less than one window of --seqlen " + seqlen);
+                    int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
+                    Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true);
+                    System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
+                            r.dataset, r.ppl, r.tokens, r.windows, r.seqlen, r.tokensPerSecond);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("dataset", r.dataset);
+                    row.put("path", spec.path.toString());
+                    row.put("tokens", r.tokens);
+                    row.put("windows", r.windows);
+                    row.put("seqlen", r.seqlen);
+                    row.put("nll", r.nll);
+                    row.put("ppl", r.ppl);
+                    row.put("seconds", r.seconds);
+                    row.put("tokens_per_second", r.tokensPerSecond);
+                    results.add(row);
+                }
+            }
+            if (out != null) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("model", opts.model.toString());
+                doc.put("removed", remove);
+                doc.put("bos", addBos);
+                doc.put("backend", be.describe());
+                doc.put("results", results);
+                AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
+            }
+        }
+        return 0;
+    }
+}

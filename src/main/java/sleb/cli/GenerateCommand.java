@@ -1,0 +1,66 @@
+package sleb.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sleb.backend.Backend;
+import sleb.backend.DecodeSession;
+import sleb.backend.LoadedModel;
+import sleb.model.Model;
+import sleb.tokenizer.Tokenizer;
+import sleb.util.UsageException;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Greedy decoding with a KV cache: a sanity check a person can read.")
+public final class GenerateCommand implements Callable<Integer> {
+    @Mixin ModelOptions opts;
+
+    @Option(names = "--prompt", defaultValue = "", description = "text to continue (default: start from BOS alone)")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "tokens to generate (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip")
+    List<Integer> remove = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 1) throw new UsageException("--max-tokens must be at least 1");
+        try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
+            Tokenizer tok = opts.openTokenizer(model);
+            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            int[] ids = tok.encode(prompt);
+            int[] input = new int[ids.length + 1];
+            input[0] = tok.bosId();
+            System.arraycopy(ids, 0, input, 1, ids.length);
+            int maxLen = input.length + maxTokens;
+            try (LoadedModel lm = be.load(model); DecodeSession s = lm.newSession(1, maxLen, keep)) {
+                System.out.print(prompt);
+                float[] logits = s.prefill(new int[][] {input})[0];
+                int prev = input[input.length - 1];
+                long t0 = System.nanoTime();
+                int n = 0;
+                for (; n < maxTokens; n++) {
+                    int next = argmax(logits);
+                    if (next == tok.eosId() || next == tok.bosId()) break;
+                    System.out.print(tok.decode(prev, next));
+                    System.out.flush();
+                    prev = next;
+                    if (n + 1 < maxTokens) logits = s.step(new int[] {next})[0];
+                }
+                System.out.println();
+                System.err.printf("%d tokens, %.1f tokens/s%n", n, n / ((System.nanoTime() - t0) / 1e9));
+            }
+        }
+        return 0;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}

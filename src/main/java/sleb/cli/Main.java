@@ -1,0 +1,49 @@
+package sleb.cli;
+
+import java.io.IOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import sleb.model.ModelFormatException;
+import sleb.tokenizer.TokenizerException;
+import sleb.util.UsageException;
+
+/** sleb: the command-line entry point. Every failure the user can fix ends in one line and exit code 2. */
+@Command(name = "sleb", mixinStandardHelpOptions = true, version = "SLEB-J 0.1.0",
+        description = "Remove transformer blocks from LLaMA-family models with SLEB, and measure the result.",
+        subcommands = {EvalCommand.class, InfoCommand.class, GenerateCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            String msg = userMessage(ex);
+            if (msg != null) {
+                System.err.println("sleb: error: " + msg);
+                return 2;
+            }
+            System.err.println("sleb: internal error: " + ex);
+            ex.printStackTrace();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** The one-line message for errors the user can act on; null for bugs. */
+    static String userMessage(Throwable ex) {
+        if (ex instanceof UsageException || ex instanceof ModelFormatException || ex instanceof TokenizerException) return ex.getMessage();
+        if (ex instanceof java.nio.file.NoSuchFileException) return "file not found: " + ex.getMessage();
+        if (ex instanceof java.nio.file.AccessDeniedException) return "permission denied: " + ex.getMessage();
+        if (ex instanceof IOException) return "I/O error: " + ex.getMessage();
+        if (ex instanceof OutOfMemoryError)
+            return "out of memory (Java heap). Raise it, e.g. SLEB_JAVA_OPTS=-Xmx20g, or use a smaller --batch/--seqlen";
+        return null;
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+}

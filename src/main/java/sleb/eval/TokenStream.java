@@ -1,0 +1,27 @@
+package sleb.eval;
+
+import java.util.Arrays;
+import sleb.tokenizer.Tokenizer;
+
+/** Text tokenized as one stream, with one BOS at the start when asked. */
+public final class TokenStream {
+    private TokenStream() {}
+
+    public static int[] of(Tokenizer tok, String text, boolean bos) {
+        int[] ids = tok.encode(text);
+        if (!bos) return ids;
+        int[] out = new int[ids.length + 1];
+        out[0] = tok.bosId();
+        System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    /** Cuts the stream into non-overlapping windows of seqlen tokens, dropping the incomplete tail. */
+    public static int[][] windows(int[] tokens, int seqlen, int maxWindows) {
+        int n = tokens.length / seqlen;
+        if (maxWindows > 0) n = Math.min(n, maxWindows);
+        int[][] w = new int[n][];
+        for (int i = 0; i < n; i++) w[i] = Arrays.copyOfRange(tokens, i * seqlen, (i + 1) * seqlen);
+        return w;
+    }
+}
