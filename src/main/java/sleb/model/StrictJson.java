@@ -31,6 +31,8 @@ final class StrictJson {
     static String reason(Throwable t) {
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         m = m.replaceAll("\\s+", " ").trim();
+        m = m.replaceFirst("^[\\w.$]+(Exception|Error): ", "");
+        m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
         int see = m.indexOf(" See https://");
         return see > 0 ? m.substring(0, see) : m;
     }
