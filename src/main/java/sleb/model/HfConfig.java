@@ -31,7 +31,7 @@ public final class HfConfig {
     static ModelConfig parse(JsonObject c, Path file) {
         String arch = null;
         JsonElement archs = get(c, "architectures");
-        if (archs != null && archs.isJsonArray() && archs.getAsJsonArray().size() > 0) arch = archs.getAsJsonArray().get(0).getAsString();
+        if (archs != null && archs.isJsonArray() && archs.getAsJsonArray().size() > 0) arch = archs.getAsJsonArray().get(0).toString().replace("\"", "");
         String modelType = str(c, "model_type", null, file);
         if (arch == null && modelType != null)
             for (Map.Entry<String, String> a : ARCHITECTURES.entrySet()) if (a.getValue().equals(modelType)) arch = a.getKey();

@@ -39,6 +39,9 @@ public final class SafetensorsWriter {
                 }
                 ch.force(true);
             }
+            // createTempFile makes the file owner-only; give the result the usual rw-r--r--.
+            if (Files.getFileStore(tmp).supportsFileAttributeView("posix"))
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (java.nio.file.AtomicMoveNotSupportedException e) {
