@@ -1,13 +1,138 @@
 package sleb.model;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
-/** Hugging Face LLaMA-family directories (config.json + safetensors). Placeholder until the loader lands. */
+/**
+ * Hugging Face LLaMA-family directories: config.json plus model.safetensors or the shards listed in
+ * model.safetensors.index.json. Weights are memory-mapped; the files stay open until {@link Model#close()}.
+ */
 public final class HfModelLoader {
     private HfModelLoader() {}
 
     public static Model load(Path dir) throws IOException {
-        throw new ModelFormatException("Hugging Face directories are not supported yet: " + dir);
+        ModelConfig cfg = HfConfig.read(dir.resolve("config.json"));
+        List<SafetensorsFile> open = new ArrayList<>();
+        AutoCloseable closeAll = () -> closeAll(open);
+        try {
+            Map<String, SafetensorsFile> where = openWeights(dir, open);
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            for (Map.Entry<String, long[]> e : requiredShapes(cfg).entrySet()) {
+                SafetensorsFile f = where.get(e.getKey());
+                if (f == null) throw missing(dir, e.getKey(), cfg);
+                Tensor x = f.tensor(e.getKey());
+                if (!Arrays.equals(x.shape(), e.getValue()))
+                    throw new ModelFormatException(f.path() + ": tensor " + e.getKey() + " has shape " + Arrays.toString(x.shape()) + " but config.json implies "
+                            + Arrays.toString(e.getValue()) + "; the weights do not match the config, check that config.json belongs to this model");
+                t.put(e.getKey(), x);
+            }
+            return new Model(cfg, t, dir, Model.SourceFormat.HF, closeAll);
+        } catch (IOException | RuntimeException e) {
+            closeAll(open);
+            throw e;
+        }
+    }
+
+    private static ModelFormatException missing(Path dir, String name, ModelConfig cfg) {
+        String hint = name.equals("lm_head.weight") ? " (config.json has tie_word_embeddings false, so the output projection must be stored)" : "";
+        return new ModelFormatException("tensor " + name + " is missing from the safetensors in " + dir + hint + "; the checkpoint is incomplete or not a "
+                + cfg.modelType + " model, re-download or re-export it");
+    }
+
+    /** Every tensor the model needs, in load order, with the shape config.json implies. */
+    static Map<String, long[]> requiredShapes(ModelConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long dim = c.dim, q = c.qDim(), kv = c.kvDim(), hidden = c.hiddenDim;
+        m.put("model.embed_tokens.weight", new long[] {c.vocabSize, dim});
+        for (int i = 0; i < c.nLayers; i++) {
+            m.put(Model.layer(i, "input_layernorm.weight"), new long[] {dim});
+            m.put(Model.layer(i, "self_attn.q_proj.weight"), new long[] {q, dim});
+            m.put(Model.layer(i, "self_attn.k_proj.weight"), new long[] {kv, dim});
+            m.put(Model.layer(i, "self_attn.v_proj.weight"), new long[] {kv, dim});
+            if (c.qkvBias) {
+                m.put(Model.layer(i, "self_attn.q_proj.bias"), new long[] {q});
+                m.put(Model.layer(i, "self_attn.k_proj.bias"), new long[] {kv});
+                m.put(Model.layer(i, "self_attn.v_proj.bias"), new long[] {kv});
+            }
+            m.put(Model.layer(i, "self_attn.o_proj.weight"), new long[] {dim, q});
+            m.put(Model.layer(i, "post_attention_layernorm.weight"), new long[] {dim});
+            m.put(Model.layer(i, "mlp.gate_proj.weight"), new long[] {hidden, dim});
+            m.put(Model.layer(i, "mlp.up_proj.weight"), new long[] {hidden, dim});
+            m.put(Model.layer(i, "mlp.down_proj.weight"), new long[] {dim, hidden});
+        }
+        m.put("model.norm.weight", new long[] {dim});
+        if (!c.tiedEmbeddings) m.put("lm_head.weight", new long[] {c.vocabSize, dim});
+        return m;
+    }
+
+    /** Opens model.safetensors or every shard of the index; returns which file holds each tensor. */
+    private static Map<String, SafetensorsFile> openWeights(Path dir, List<SafetensorsFile> open) throws IOException {
+        Map<String, SafetensorsFile> where = new LinkedHashMap<>();
+        Path single = dir.resolve("model.safetensors");
+        Path index = dir.resolve("model.safetensors.index.json");
+        if (Files.isRegularFile(single)) {
+            SafetensorsFile f = SafetensorsFile.open(single);
+            open.add(f);
+            for (String n : f.names()) where.put(n, f);
+            return where;
+        }
+        if (!Files.isRegularFile(index))
+            throw new ModelFormatException(dir + " has neither model.safetensors nor model.safetensors.index.json; download the safetensors weights (SLEB-J does not read .bin/.pth)");
+        Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : weightMap(index).entrySet()) {
+            SafetensorsFile f = shards.get(e.getValue());
+            if (f == null) {
+                Path p = dir.resolve(e.getValue());
+                if (!Files.isRegularFile(p))
+                    throw new ModelFormatException("shard " + p + " named by " + index + " is missing; the download is incomplete, fetch all shards");
+                f = SafetensorsFile.open(p);
+                open.add(f);
+                shards.put(e.getValue(), f);
+            }
+            if (!f.has(e.getKey()))
+                throw new ModelFormatException(index + " puts tensor " + e.getKey() + " in " + f.path() + " but that shard does not hold it; the index and shards do not match, re-download");
+            where.put(e.getKey(), f);
+        }
+        return where;
+    }
+
+    private static Map<String, String> weightMap(Path index) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        try {
+            JsonObject o = StrictJson.parseObject(Files.readString(index, StandardCharsets.UTF_8));
+            JsonElement wm = o.get("weight_map");
+            if (wm == null || !wm.isJsonObject()) throw new JsonParseException("no \"weight_map\" object");
+            for (Map.Entry<String, JsonElement> e : wm.getAsJsonObject().entrySet()) {
+                String file = e.getValue().getAsString();
+                if (file.contains("/") || file.contains("\\") || file.startsWith("."))
+                    throw new JsonParseException("shard name " + file + " is not a plain file name");
+                m.put(e.getKey(), file);
+            }
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException ex) {
+            throw new ModelFormatException(index + " is not a valid safetensors index (" + StrictJson.reason(ex) + "); re-download it");
+        }
+        return m;
+    }
+
+    private static void closeAll(List<SafetensorsFile> files) throws IOException {
+        IOException first = null;
+        for (SafetensorsFile f : files) {
+            try {
+                f.close();
+            } catch (IOException e) {
+                if (first == null) first = e;
+            }
+        }
+        if (first != null) throw first;
     }
 }
