@@ -40,8 +40,9 @@ public final class SentencePieceTokenizer implements Tokenizer {
         List<String> ps = new ArrayList<>();
         List<Float> ss = new ArrayList<>();
         List<Integer> ts = new ArrayList<>();
-        int modelType = 1;
+        int modelType = -1; // stays -1 without a trainer_spec, which follows the pieces: a cut file
         String normalizer = "";
+        int vocabSize = -1;
         boolean hasCharsMap = false;
         ProtoReader model = new ProtoReader(all, 0, all.length, file.toString());
         while (model.hasMore()) {
@@ -66,10 +67,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
                 ts.add(type);
             } else if (field == 2 && (tag & 7) == 2) {
                 ProtoReader t = model.message();
+                if (modelType == -1) modelType = 1; // proto default: UNIGRAM
                 while (t.hasMore()) {
                     int tt = t.tag();
                     switch (tt) {
                         case (3 << 3) -> modelType = (int) t.varint();
+                        case (4 << 3) -> vocabSize = (int) t.varint();
                         case (35 << 3) -> byteFallback = t.varint() != 0;
                         case (40 << 3) -> unkId = (int) t.varint();
                         case (41 << 3) -> bosId = (int) t.varint();
@@ -95,8 +98,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
             }
         }
         if (ps.isEmpty()) throw new TokenizerException(file + " holds no SentencePiece pieces (empty, truncated or not a tokenizer.model)");
+        if (modelType == -1)
+            throw new TokenizerException(file + " has pieces but no trainer_spec; it is truncated or not a SentencePiece tokenizer.model");
         if (modelType != 2)
             throw new TokenizerException(file + " is a SentencePiece " + (modelType == 1 ? "unigram" : "type " + modelType) + " model; only BPE models (LLaMA-style) are supported");
+        if (vocabSize > 0 && vocabSize != ps.size())
+            throw new TokenizerException(file + " declares " + vocabSize + " pieces but holds " + ps.size() + "; the file is corrupt");
         if (hasCharsMap && !normalizer.equals("identity"))
             throw new TokenizerException(file + " uses the SentencePiece normalizer '" + normalizer + "', which is not supported (only identity, as in LLaMA)");
 

@@ -11,8 +11,12 @@ import org.testng.annotations.Test;
 import sleb.SharedData;
 
 public class SentencePieceTokenizerTest {
-    static SentencePieceTokenizer llama2() throws Exception {
-        return new SentencePieceTokenizer(SharedData.require("models/llama2-tokenizer/tokenizer.model"));
+    private static SentencePieceTokenizer shared;
+
+    /** Loaded once for all tests: tokenizers are immutable. */
+    static synchronized SentencePieceTokenizer llama2() throws Exception {
+        if (shared == null) shared = new SentencePieceTokenizer(SharedData.require("models/llama2-tokenizer/tokenizer.model"));
+        return shared;
     }
 
     @Test

@@ -11,8 +11,12 @@ import org.testng.annotations.Test;
 import sleb.SharedData;
 
 public class TiktokenTokenizerTest {
-    static TiktokenTokenizer llama3() throws Exception {
-        return new TiktokenTokenizer(SharedData.require("models/llama3-tokenizer/tokenizer.model"));
+    private static TiktokenTokenizer shared;
+
+    /** Loaded once for all tests: tokenizers are immutable. */
+    static synchronized TiktokenTokenizer llama3() throws Exception {
+        if (shared == null) shared = new TiktokenTokenizer(SharedData.require("models/llama3-tokenizer/tokenizer.model"));
+        return shared;
     }
 
     @Test
