@@ -138,7 +138,9 @@ public final class CpuLoadedModel implements LoadedModel {
             vCache = v;
         }
         float[] att = scratch.get(4, rows * qd);
-        CpuOps.attention(par, q, kCache, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+        int tw = batch * cfg.kvDim() * (pos0 + n);
+        CpuOps.attention(par, q, kCache, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
+                scratch.get(9, tw), scratch.get(10, tw));
         MatMul.apply(par, att, 0, rows, l.wo, x, 0, dim, true);
 
         CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);
@@ -270,7 +272,7 @@ public final class CpuLoadedModel implements LoadedModel {
 
     /** Reusable work buffers, grown on demand, so steady-state calls allocate nothing large. */
     private static final class Scratch {
-        private final float[][] bufs = new float[9][];
+        private final float[][] bufs = new float[11][];
 
         float[] get(int slot, int len) {
             float[] b = bufs[slot];

@@ -1,6 +1,7 @@
 package sleb.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sleb.model.RopeStyle;
 
@@ -70,44 +71,71 @@ final class CpuOps {
         for (int i = lv; i < len; i++) dst[i] += src[i];
     }
 
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys and values:
-     * [batch][cap][kvHeads*hd] holding positions 0..pos0+n-1. out like q.
+     * [batch][cap][kvHeads*hd] holding positions 0..pos0+n-1. out like q. kT and vT are work buffers of
+     * batch*kvHeads*hd*(pos0+n) floats: keys and values transposed per head so that scores and the
+     * weighted sum of values run as vector loops over key positions, whatever the head size.
      */
     static void attention(Parallel par, float[] q, float[] k, float[] v, float[] out, int batch, int n, int pos0, int cap,
-                          int heads, int kvHeads, int hd) {
+                          int heads, int kvHeads, int hd, float[] kT, float[] vT) {
         int group = heads / kvHeads;
         int qw = heads * hd, kw = kvHeads * hd;
+        int ctx = pos0 + n;
         float scale = (float) (1.0 / Math.sqrt(hd));
+        par.forEach(batch * kvHeads, task -> {
+            int b = task / kvHeads, kh = task % kvHeads;
+            int base = task * hd * ctx;
+            for (int j = 0; j < ctx; j++) {
+                int src = (b * cap + j) * kw + kh * hd;
+                for (int i = 0; i < hd; i++) {
+                    kT[base + i * ctx + j] = k[src + i];
+                    vT[base + i * ctx + j] = v[src + i];
+                }
+            }
+        });
         // one task per (sequence, head, block of 16 query rows): causal rows differ in cost, the pool balances them
         int rowBlocks = (n + 15) / 16;
         par.forEach(batch * heads * rowBlocks, task -> {
             int rb = task % rowBlocks, bh = task / rowBlocks;
             int b = bh / heads, h = bh % heads, kvh = h / group;
-            float[] scores = new float[pos0 + n];
+            int base = (b * kvHeads + kvh) * hd * ctx;
+            float[] s = SCORES.get();
+            if (s.length < ctx) {
+                s = new float[ctx];
+                SCORES.set(s);
+            }
             for (int t = rb * 16, tEnd = Math.min(n, t + 16); t < tEnd; t++) {
                 int qo = (b * n + t) * qw + h * hd;
                 int len = pos0 + t + 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    float s = MatMul.dot(q, qo, k, (b * cap + j) * kw + kvh * hd, hd) * scale;
-                    scores[j] = s;
-                    if (s > max) max = s;
+                int lv = len - len % S.length();
+                java.util.Arrays.fill(s, 0, len, 0f);
+                for (int i = 0; i < hd; i++) {
+                    float qi = q[qo + i] * scale;
+                    FloatVector qv = FloatVector.broadcast(S, qi);
+                    int ko = base + i * ctx;
+                    for (int j = 0; j < lv; j += S.length())
+                        qv.fma(FloatVector.fromArray(S, kT, ko + j), FloatVector.fromArray(S, s, j)).intoArray(s, j);
+                    for (int j = lv; j < len; j++) s[j] += qi * kT[ko + j];
                 }
-                double sum = 0;
-                for (int j = 0; j < len; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) max = Math.max(max, s[j]);
+                FloatVector mv = FloatVector.broadcast(S, max);
+                FloatVector sumv = FloatVector.zero(S);
+                for (int j = 0; j < lv; j += S.length()) {
+                    FloatVector e = FloatVector.fromArray(S, s, j).sub(mv).lanewise(VectorOperators.EXP);
+                    e.intoArray(s, j);
+                    sumv = sumv.add(e);
+                }
+                double sum = sumv.reduceLanes(VectorOperators.ADD);
+                for (int j = lv; j < len; j++) {
+                    s[j] = (float) Math.exp(s[j] - max);
+                    sum += s[j];
                 }
                 float inv = (float) (1.0 / sum);
-                int oo = (b * n + t) * qw + h * hd;
-                java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                for (int j = 0; j < len; j++) {
-                    float p = scores[j] * inv;
-                    int vo = (b * cap + j) * kw + kvh * hd;
-                    for (int i = 0; i < hd; i++) out[oo + i] += p * v[vo + i];
-                }
+                for (int i = 0; i < hd; i++) out[qo + i] = MatMul.dot(s, 0, vT, base + i * ctx, len) * inv;
             }
         });
     }

@@ -85,19 +85,38 @@ public final class MatMul {
             a = FloatVector.fromArray(S, x, xo + 3 * k + p);
             c30 = a.fma(w0, c30); c31 = a.fma(w1, c31); c32 = a.fma(w2, c32); c33 = a.fma(w3, c33);
         }
-        FloatVector[] c = {c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33};
-        for (int r = 0; r < 4; r++) {
-            for (int q = 0; q < 4; q++) {
-                float s = c[r * 4 + q].reduceLanes(VectorOperators.ADD);
-                for (int p = kv; p < k; p++) s += x[xo + r * k + p] * w[wo + q * k + p];
-                int o = oo + r * os + q;
-                out[o] = acc ? out[o] + s : s;
-            }
+        // Reduce each accumulator by name: an array of vectors would force them out of registers into boxes.
+        store(c00, c01, c02, c03, x, xo, k, kv, w, wo, out, oo, acc);
+        store(c10, c11, c12, c13, x, xo + k, k, kv, w, wo, out, oo + os, acc);
+        store(c20, c21, c22, c23, x, xo + 2 * k, k, kv, w, wo, out, oo + 2 * os, acc);
+        store(c30, c31, c32, c33, x, xo + 3 * k, k, kv, w, wo, out, oo + 3 * os, acc);
+    }
+
+    private static void store(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x, int xo, int k, int kv,
+                              float[] w, int wo, float[] out, int oo, boolean acc) {
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            float xv = x[xo + p];
+            s0 += xv * w[wo + p];
+            s1 += xv * w[wo + k + p];
+            s2 += xv * w[wo + 2 * k + p];
+            s3 += xv * w[wo + 3 * k + p];
+        }
+        if (acc) {
+            out[oo] += s0; out[oo + 1] += s1; out[oo + 2] += s2; out[oo + 3] += s3;
+        } else {
+            out[oo] = s0; out[oo + 1] = s1; out[oo + 2] = s2; out[oo + 3] = s3;
         }
     }
 
     /** Vectorised dot product of a[ao..ao+k) and b[bo..bo+k), fp32 lanes. */
     public static float dot(float[] a, int ao, float[] b, int bo, int k) {
+        if (k < L) { // short heads (head_dim 8): a reduction across lanes would cost more than the loop
+            float r = 0;
+            for (int p = 0; p < k; p++) r += a[ao + p] * b[bo + p];
+            return r;
+        }
         FloatVector s = FloatVector.zero(S);
         int kv = k - k % L;
         for (int p = 0; p < kv; p += L) s = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s);
