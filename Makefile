@@ -3,6 +3,8 @@ SHARED ?= ../shared
 MVN ?= mvn -B -q
 SLEB := bin/sleb
 
+include native-kernels/kernels.mk
+
 .PHONY: help build test demo clean
 
 help:
