@@ -1,0 +1,57 @@
+package sleb.backend;
+
+import java.util.Arrays;
+import sleb.backend.cuda.CudaBackend;
+
+/** Opens a backend from a --device spec: cpu | cuda | cuda:N | cuda:0,1 | auto. */
+public final class Backends {
+    private Backends() {}
+
+    public static final String CPU_CLASS = "sleb.backend.cpu.CpuBackend";
+
+    public static Backend open(String spec) {
+        String s = spec == null ? "auto" : spec.trim().toLowerCase();
+        if (s.equals("cpu")) return cpu();
+        if (s.equals("auto")) {
+            String why = cudaProblem();
+            if (why == null) return new CudaBackend(0);
+            System.err.println("sleb: no usable CUDA GPU (" + why + "); running on the CPU");
+            return cpu();
+        }
+        if (s.equals("cuda") || s.startsWith("cuda:")) {
+            int[] ordinals = {0};
+            if (s.startsWith("cuda:")) {
+                try {
+                    ordinals = Arrays.stream(s.substring(5).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("bad device '" + spec + "': expected cuda:N or cuda:N,M,...");
+                }
+            }
+            String why = cudaProblem();
+            if (why != null) throw new IllegalStateException("no CUDA GPU found: " + why + "; use --device cpu");
+            return CudaBackend.open(ordinals);
+        }
+        throw new IllegalArgumentException("unknown device '" + spec + "': use cpu, cuda, cuda:N, cuda:N,M or auto");
+    }
+
+    /** null when CUDA is usable; otherwise why not (also when the JCuda classes are absent). */
+    public static String cudaProblem() {
+        try {
+            return CudaBackend.probe();
+        } catch (Throwable t) {
+            return t.getClass().getSimpleName() + ": " + t.getMessage();
+        }
+    }
+
+    static Backend cpu() {
+        try {
+            return (Backend) Class.forName(CPU_CLASS).getConstructor().newInstance();
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("the CPU backend (" + CPU_CLASS + ") is not part of this build");
+        } catch (ReflectiveOperationException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            if (c instanceof RuntimeException) throw (RuntimeException) c;
+            throw new IllegalStateException("cannot start the CPU backend: " + c, c);
+        }
+    }
+}
