@@ -4,6 +4,7 @@ MVN ?= mvn -B -q
 SLEB := bin/sleb
 
 include native-kernels/kernels.mk
+include native-kernels/dist.mk
 
 .PHONY: help build test demo clean
 

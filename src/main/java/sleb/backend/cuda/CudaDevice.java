@@ -53,8 +53,17 @@ final class CudaDevice implements AutoCloseable {
             cuDeviceGetCount(n);
             return n[0] > 0 ? null : "the CUDA driver reports 0 devices";
         } catch (Throwable t) {
-            return t.getClass().getSimpleName() + ": " + t.getMessage();
+            return oneLine(t);
         }
+    }
+
+    /** JCuda's load errors carry whole stack traces; the last "...Error: ..." line says what was missing. */
+    static String oneLine(Throwable t) {
+        String msg = String.valueOf(t.getMessage());
+        String best = msg.lines().findFirst().orElse("");
+        for (String line : msg.lines().toArray(String[]::new))
+            if (line.contains("Error: ") && !line.startsWith("\t") && !line.startsWith(" ")) best = line.trim();
+        return t.getClass().getSimpleName() + ": " + best;
     }
 
     static int deviceCount() {
