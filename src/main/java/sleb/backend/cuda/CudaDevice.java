@@ -44,8 +44,12 @@ final class CudaDevice implements AutoCloseable {
     private final Map<Long, ArrayDeque<CUdeviceptr>> pool = new HashMap<>();
     private long pooledBytes;
 
+    private static String probeFailure;
+
     /** null when a usable GPU is present; otherwise why not (JCuda would not load, cuInit failed, no device). */
-    static String probe() {
+    static synchronized String probe() {
+        // After a failed native load JCuda only says "Could not initialize class", so the first reason is kept.
+        if (probeFailure != null) return probeFailure;
         try {
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
@@ -53,7 +57,7 @@ final class CudaDevice implements AutoCloseable {
             cuDeviceGetCount(n);
             return n[0] > 0 ? null : "the CUDA driver reports 0 devices";
         } catch (Throwable t) {
-            return oneLine(t);
+            return probeFailure = oneLine(t);
         }
     }
 
