@@ -3,6 +3,9 @@ SHARED ?= ../shared
 MVN ?= mvn -B -q
 SLEB := bin/sleb
 
+include native-kernels/kernels.mk
+include native-kernels/dist.mk
+
 .PHONY: help build test demo clean
 
 help:

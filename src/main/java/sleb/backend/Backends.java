@@ -1,17 +1,47 @@
 package sleb.backend;
 
+import java.util.Arrays;
 import sleb.backend.cpu.CpuBackend;
+import sleb.backend.cuda.CudaBackend;
 import sleb.util.UsageException;
 
-/** Chooses a backend from a --device spec. */
+/** Opens a backend from a --device spec: cpu | cuda | cuda:N | cuda:0,1 | auto. */
 public final class Backends {
     private Backends() {}
 
     public static Backend open(String spec) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase();
-        if (s.equals("cpu")) return new CpuBackend();
-        if (s.equals("auto")) return new CpuBackend();
-        if (s.startsWith("cuda")) throw new UsageException("no CUDA backend in this build; use --device cpu");
-        throw new UsageException("--device " + spec + " is not one of cpu, cuda, cuda:N, cuda:0,1, auto");
+        if (s.equals("cpu")) return cpu();
+        if (s.equals("auto")) {
+            String why = cudaProblem();
+            if (why == null) return new CudaBackend(0);
+            System.err.println("sleb: no usable CUDA GPU (" + why + "); running on the CPU");
+            return cpu();
+        }
+        if (s.equals("cuda") || s.startsWith("cuda:")) {
+            int[] ordinals = {0};
+            if (s.startsWith("cuda:")) {
+                try {
+                    ordinals = Arrays.stream(s.substring(5).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+                } catch (NumberFormatException e) {
+                    throw new UsageException("bad device '" + spec + "': expected cuda:N or cuda:N,M,...");
+                }
+            }
+            String why = cudaProblem();
+            if (why != null) throw new UsageException("no CUDA GPU found: " + why + "; use --device cpu");
+            return CudaBackend.open(ordinals);
+        }
+        throw new UsageException("unknown device '" + spec + "': use cpu, cuda, cuda:N, cuda:N,M or auto");
     }
+
+    /** null when CUDA is usable; otherwise why not (also when the JCuda classes are absent). */
+    public static String cudaProblem() {
+        try {
+            return CudaBackend.probe();
+        } catch (Throwable t) {
+            return t.getClass().getSimpleName() + ": " + t.getMessage();
+        }
+    }
+
+    static Backend cpu() { return new CpuBackend(); }
 }

@@ -1,0 +1,49 @@
+# native-kernels/dist.mk - a self-contained dist/ for a GPU host without a JDK or Maven.
+#   make dist       dist/{bin/sleb, runtime/ (jlink), lib/sleb-j.jar, lib/lib/*.jar, test-lib/, Makefile}
+#   make gpu-check  runs the CUDA tests and the benchmark from dist/ (the same as `cd dist && make gpu-check`)
+# lib/lib/ because the jar's manifest Class-Path is lib/*.jar relative to the jar (bin/sleb runs lib/sleb-j.jar).
+DIST ?= dist
+JAVA_HOME_DIST ?= $(shell dirname $$(dirname $$(readlink -f $$(command -v javac))))
+JLINK ?= $(JAVA_HOME_DIST)/bin/jlink
+JDEPS ?= $(JAVA_HOME_DIST)/bin/jdeps
+# Found by jdeps (java.base, java.compiler, java.desktop, java.logging) plus what is used reflectively or
+# by options: the Vector API, sun.misc.Unsafe, JMX/ParallelGC, XML (TestNG).
+DIST_MODULES_EXTRA := jdk.incubator.vector,jdk.unsupported,java.management,java.xml
+# jdeps also names java.scripting (TestNG's optional script support); left out to stay under the limit.
+DIST_MODULES_DROP := java.scripting
+DIST_LIMIT_MIB := 64
+# Debian's libjvm.so is not stripped (23 MB); strip native symbols when objcopy is there.
+JLINK_STRIP_NATIVE := $(if $(shell command -v objcopy),--strip-native-debug-symbols=objcopy=$(shell command -v objcopy))
+
+.PHONY: dist gpu-check
+
+dist:
+	@# a fresh target/lib: copy-dependencies never deletes jars that left the dependency tree
+	rm -rf target/lib
+	$(MVN) -DskipTests package
+	@rm -rf $(DIST) && mkdir -p $(DIST)/bin $(DIST)/lib/lib $(DIST)/test-lib $(DIST)/docs
+	$(MVN) -DskipTests test-compile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/test-deps
+	cp target/sleb-j.jar $(DIST)/lib/
+	cp target/lib/*.jar $(DIST)/lib/lib/
+	@# JCuda natives: linux-x86_64 only
+	@rm -f $(DIST)/lib/lib/*-natives-*-windows-* $(DIST)/lib/lib/*-natives-*-apple-* $(DIST)/lib/lib/*-natives-*-linux-aarch64* $(DIST)/lib/lib/*-natives-*-linux-ppc*
+	@# jcuda-natives carries libJNvPTXCompiler (24 MB, a static nvPTXCompiler) that we never load: the driver JITs our PTX
+	@n=$$(ls $(DIST)/lib/lib/jcuda-natives-*-linux-x86_64.jar); tmp=$$(mktemp -d); (cd $$tmp && jar xf $(CURDIR)/$$n) && \
+	  rm -f $$tmp/lib/libJNvPTXCompiler-* && rm $$n && jar cfm $$n $$tmp/META-INF/MANIFEST.MF -C $$tmp lib -C $$tmp META-INF/maven && rm -rf $$tmp
+	@for j in target/test-deps/*.jar; do [ -f $(DIST)/lib/lib/$$(basename $$j) ] || cp $$j $(DIST)/test-lib/; done
+	jar cf $(DIST)/test-lib/sleb-j-tests.jar -C target/test-classes .
+	cp bin/sleb $(DIST)/bin/ && cp native-kernels/gpu-check.sh $(DIST)/bin/gpu-check && chmod +x $(DIST)/bin/*
+	cp docs/cuda.md $(DIST)/docs/
+	printf 'gpu-check:\n\tbin/gpu-check\n.PHONY: gpu-check\n' > $(DIST)/Makefile
+	@mods=$$(for j in $(DIST)/lib/sleb-j.jar $(DIST)/lib/lib/*.jar $(DIST)/test-lib/*.jar; do \
+	    $(JDEPS) --print-module-deps --ignore-missing-deps --multi-release 17 $$j 2>/dev/null; done | tr ',' '\n' | grep -v '^$$' | grep -vx '$(DIST_MODULES_DROP)' | sort -u | tr '\n' ','); \
+	  mods="$${mods}$(DIST_MODULES_EXTRA)"; echo "jlink modules: $$mods"; \
+	  $(JLINK) --add-modules $$mods --strip-debug $(JLINK_STRIP_NATIVE) --no-header-files --no-man-pages --compress=2 --output $(DIST)/runtime
+	@# libjvm.so keeps a full symbol table even after the jlink plugin; dynamic symbols survive --strip-unneeded
+	@if command -v strip >/dev/null; then find $(DIST)/runtime -name '*.so' -exec strip --strip-unneeded {} +; fi
+	@size=$$(du -sm $(DIST) | cut -f1); echo "dist: $$size MiB ($(DIST))"; \
+	  if [ $$size -ge $(DIST_LIMIT_MIB) ]; then echo "dist is $$size MiB, over the $(DIST_LIMIT_MIB) MiB limit" >&2; exit 1; fi
+
+gpu-check:
+	@[ -x $(DIST)/bin/gpu-check ] || { echo "run 'make dist' first" >&2; exit 1; }
+	$(MAKE) -C $(DIST) gpu-check

@@ -1,0 +1,172 @@
+package sleb.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.*;
+
+import java.util.Random;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import sleb.backend.DecodeSession;
+import sleb.backend.LoadedModel;
+import sleb.model.DType;
+import sleb.model.Model;
+import sleb.model.ModelConfig;
+import sleb.model.RopeStyle;
+import sleb.model.Tensor;
+
+/**
+ * A short GPU benchmark for `make gpu-check` (well under a minute): each kernel at LLaMA-7B layer
+ * shapes against its memory or compute floor, then prefill and decode tokens/s of a synthetic
+ * TinyLlama-shaped bf16 model, dense and with a quarter of its blocks removed.
+ */
+public final class CudaBench {
+    private static CudaDevice dev;
+    private static double bw, fp32, tensor; // bytes/s, flop/s
+
+    public static void main(String[] args) {
+        String why = CudaBackend.probe();
+        if (why != null) {
+            System.out.println("no CUDA GPU: " + why);
+            return;
+        }
+        dev = new CudaDevice(0);
+        CUdevice d = new CUdevice();
+        cuDeviceGet(d, 0);
+        int[] v = {0};
+        cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, d);
+        double memClk = v[0] * 1e3;
+        cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, d);
+        bw = 2 * memClk * v[0] / 8;
+        cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d);
+        int sms = v[0];
+        cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE, d);
+        double clk = v[0] * 1e3;
+        fp32 = sms * clk * 128 * 2;
+        tensor = sms * clk * (dev.computeMajor >= 9 ? 4096 : 2048); // dense bf16 flop/clk/SM (A100 / H100 class)
+        System.out.printf("GPU: %s; floors from attributes: %.0f GB/s, fp32 %.1f TFLOP/s, bf16 tensor %.0f TFLOP/s%n",
+                dev.describe(), bw / 1e9, fp32 / 1e12, tensor / 1e12);
+        kernels();
+        model();
+        dev.close();
+    }
+
+    interface Op { void run(); }
+
+    static double time(Op op) {
+        op.run();
+        dev.synchronize();
+        int reps = 10;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) op.run();
+        dev.synchronize();
+        return (System.nanoTime() - t0) / 1e9 / reps;
+    }
+
+    static void row(String name, double sec, double bytes, double flops, double flopRate) {
+        double floor = Math.max(bytes / bw, flops / flopRate);
+        System.out.printf("%-34s %10.1f us %10.1f us %7.1f%%  %s%n", name, sec * 1e6, floor * 1e6, 100 * floor / sec,
+                bytes / bw >= flops / flopRate ? "memory" : "compute");
+    }
+
+    static CUdeviceptr buf(long bytes) {
+        CUdeviceptr p = dev.alloc(bytes, "bench");
+        cuMemsetD32(p, 0x3c000000, bytes / 4); // 0.0078125f, finite everywhere
+        return p;
+    }
+
+    static void kernels() {
+        int N = 2048, D = 4096, H = 11008, nH = 32, hd = 128, V = 32000, qkv = 3 * D;
+        System.out.printf("%n%-34s %13s %13s %8s  %s%n", "kernel (7B layer, 2048 tokens)", "time", "floor", "of floor", "bound");
+        CUdeviceptr x = buf(4L * N * D), xn = buf(2L * N * D), w = buf(4L * D), q = buf(4L * N * qkv), att = buf(4L * N * D);
+        CUdeviceptr gu = buf(4L * N * 2 * H), sw = buf(2L * N * H), wq = buf(2L * qkv * D), rope = buf(8L * N * hd / 2);
+        CUdeviceptr ids = buf(4L * N), table = buf(2L * V * D), logits = buf(4L * 256 * V), tg = buf(4L * 256), per = buf(8L * 256);
+        cuMemsetD32(ids, 5, N);
+        cuMemsetD32(tg, 7, 256);
+        row("rmsnorm_bf16", time(() -> dev.launch("rmsnorm_bf16", N, 1, 1, 256, 1, 0, x, w, xn, D, 1e-5f)), 6.0 * N * D, 0, fp32);
+        row("rmsnorm_residual_bf16", time(() -> dev.launch("rmsnorm_residual_bf16", N, 1, 1, 256, 1, 0, x, att, w, xn, D, 1e-5f)), 14.0 * N * D, 0, fp32);
+        row("embedding_bf16", time(() -> dev.launch("embedding_bf16", N, 1, 1, 256, 1, 0, ids, table, x, D)), 6.0 * N * D, 0, fp32);
+        row("rope_half (q+k)", time(() -> dev.launch("rope_half", N, 1, 1, 128, 1, 0, q, rope, N, 0, qkv, nH, nH, hd)), 16.0 * N * D, 0, fp32);
+        row("swiglu_bf16", time(() -> dev.launchElementwise("swiglu_bf16", (long) N * H, gu, sw, N, H)), 10.0 * N * H, 0, fp32);
+        row("f32_to_bf16", time(() -> dev.launchElementwise("f32_to_bf16", (long) N * D, att, xn, (long) N * D)), 6.0 * N * D, 0, fp32);
+        dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
+        row("attention_prefill (causal, T=2048)", time(() -> dev.launch("attention_prefill", N / 8, nH, 1, 256, 1, Kernels.prefillSmemBytes(hd),
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, 0, nH, nH, hd, 0.088f)),
+                4.0 * N * qkv, 2.0 * nH * (double) N * N * hd, fp32);
+        row("attention_decode (L=2048)", time(() -> dev.launch("attention_decode", nH, 1, 1, 256, 1, Kernels.decodeSmemBytes(hd),
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, nH, nH, hd, 0.088f)),
+                8.0 * N * D, 4.0 * N * D, fp32);
+        row("nll_rows (256 x 32000)", time(() -> dev.launch("nll_rows", 256, 1, 1, 1024, 1, 0, logits, tg, per, V)), 4.0 * 256 * V, 0, fp32);
+        row("gemm q|k|v bf16 (" + (dev.usesCublas() ? "cuBLAS" : "fallback") + ")", time(() -> dev.gemm(DType.BF16, xn, wq, q, N, qkv, D, 0f)),
+                2.0 * (N * D + (double) qkv * D) + 4.0 * N * qkv, 2.0 * N * (double) qkv * D, tensor);
+        row("gemm_wmma_bf16 (fallback kernel)", time(() -> dev.launch("gemm_wmma_bf16", (qkv + 63) / 64, (N + 63) / 64, 1, 128, 1, 0, xn, wq, q, N, qkv, D, qkv, 1f, 0f)),
+                2.0 * (N * D + (double) qkv * D) + 4.0 * N * qkv, 2.0 * N * (double) qkv * D, tensor);
+        for (CUdeviceptr p : new CUdeviceptr[] {x, xn, w, q, att, gu, sw, wq, rope, ids, table, logits, tg, per}) dev.free(p);
+        dev.trim();
+    }
+
+    static Model synthetic(int layers) {
+        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 2048, 5632, layers, 32, 4, 64, 32000, 4096, 1e-5f, 10000,
+                RopeStyle.HALF, false, false, null, 1, 2);
+        java.util.Map<String, Tensor> ts = new java.util.LinkedHashMap<>();
+        Random r = new Random(1);
+        java.util.function.BiConsumer<String, long[]> mat = (n, s) -> {
+            float[] a = new float[(int) Tensor.numel(s)];
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((r.nextInt(2001) - 1000) * 2e-5);
+            ts.put(n, Tensor.ofFloats(n, DType.BF16, s, a));
+        };
+        java.util.function.Consumer<String> ones = n -> {
+            float[] a = new float[c.dim];
+            java.util.Arrays.fill(a, 1f);
+            ts.put(n, Tensor.ofFloats(n, DType.F32, new long[] {c.dim}, a));
+        };
+        mat.accept("model.embed_tokens.weight", new long[] {c.vocabSize, c.dim});
+        mat.accept("lm_head.weight", new long[] {c.vocabSize, c.dim});
+        ones.accept("model.norm.weight");
+        for (int i = 0; i < layers; i++) {
+            mat.accept(Model.layer(i, "self_attn.q_proj.weight"), new long[] {c.qDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.k_proj.weight"), new long[] {c.kvDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.v_proj.weight"), new long[] {c.kvDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.o_proj.weight"), new long[] {c.dim, c.qDim()});
+            mat.accept(Model.layer(i, "mlp.gate_proj.weight"), new long[] {c.hiddenDim, c.dim});
+            mat.accept(Model.layer(i, "mlp.up_proj.weight"), new long[] {c.hiddenDim, c.dim});
+            mat.accept(Model.layer(i, "mlp.down_proj.weight"), new long[] {c.dim, c.hiddenDim});
+            ones.accept(Model.layer(i, "input_layernorm.weight"));
+            ones.accept(Model.layer(i, "post_attention_layernorm.weight"));
+        }
+        return new Model(c, ts, null, Model.SourceFormat.SYNTHETIC, null);
+    }
+
+    static void model() {
+        int L = 12;
+        Model m = synthetic(L);
+        int[] dense = new int[L], pruned = new int[L - L / 4];
+        for (int i = 0; i < L; i++) dense[i] = i;
+        for (int i = 0, j = 0; i < L; i++) if (i % 4 != 1) pruned[j++] = i;
+        CudaBackend be = new CudaBackend(0);
+        try (LoadedModel lm = be.load(m)) {
+            System.out.printf("%nsynthetic bf16 model: %s%n", m.config().describe());
+            System.out.printf("%-22s %16s %16s%n", "", "prefill tok/s", "decode tok/s");
+            int[][] toks = new int[4][1024];
+            for (int[] row : toks) for (int i = 0; i < row.length; i++) row[i] = (i * 31 + 7) % 32000;
+            for (int[] blocks : new int[][] {dense, pruned}) {
+                lm.nll(toks, blocks);
+                long t0 = System.nanoTime();
+                int reps = 3;
+                for (int i = 0; i < reps; i++) lm.nll(toks, blocks);
+                double prefill = reps * 4.0 * 1024 / ((System.nanoTime() - t0) / 1e9);
+                double decode;
+                try (DecodeSession s = lm.newSession(1, 256, blocks)) {
+                    s.prefill(new int[][] {java.util.Arrays.copyOf(toks[0], 64)});
+                    for (int i = 0; i < 8; i++) s.step(new int[] {i + 3});
+                    long t1 = System.nanoTime();
+                    int steps = 64;
+                    for (int i = 0; i < steps; i++) s.step(new int[] {i + 11});
+                    decode = steps / ((System.nanoTime() - t1) / 1e9);
+                }
+                System.out.printf("%-22s %16.0f %16.1f%n", blocks.length == L ? "dense (" + L + " blocks)" : "pruned (" + blocks.length + " blocks)", prefill, decode);
+            }
+        } finally {
+            be.close();
+        }
+    }
+}

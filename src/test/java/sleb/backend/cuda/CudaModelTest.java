@@ -1,0 +1,234 @@
+package sleb.backend.cuda;
+
+import static sleb.backend.cuda.CudaTestSupport.*;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.testng.annotations.BeforeClass;
+import org.testng.annotations.DataProvider;
+import org.testng.annotations.Test;
+import sleb.backend.Activations;
+import sleb.backend.DecodeSession;
+import sleb.backend.LoadedModel;
+import sleb.model.DType;
+import sleb.model.Model;
+import sleb.model.ModelConfig;
+import sleb.model.RopeStyle;
+import sleb.model.Tensor;
+
+/** A tiny random model (dim 64, 2 blocks) on the GPU against a plain Java double forward. Skips without a GPU. */
+public class CudaModelTest {
+    @BeforeClass
+    public void gpu() { requireGpu(); }
+
+    static Model tinyModel(DType t, RopeStyle style, boolean bias, long seed) {
+        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 64, 96, 2, 4, 2, 16, 50, 128, 1e-5f, 10000.0,
+                style, false, bias, null, 1, 2);
+        Random r = new Random(seed);
+        Map<String, Tensor> ts = new LinkedHashMap<>();
+        java.util.function.BiConsumer<String, long[]> mat = (n, shape) ->
+                ts.put(n, Tensor.ofFloats(n, t, shape, randn(r, (int) Tensor.numel(shape), 0.15)));
+        java.util.function.BiConsumer<String, Integer> norm = (n, d) -> {
+            float[] w = new float[d];
+            for (int i = 0; i < d; i++) w[i] = 1f + (float) (r.nextGaussian() * 0.1);
+            ts.put(n, Tensor.ofFloats(n, DType.F32, new long[] {d}, w));
+        };
+        mat.accept("model.embed_tokens.weight", new long[] {c.vocabSize, c.dim});
+        mat.accept("lm_head.weight", new long[] {c.vocabSize, c.dim});
+        norm.accept("model.norm.weight", c.dim);
+        for (int i = 0; i < c.nLayers; i++) {
+            mat.accept(Model.layer(i, "self_attn.q_proj.weight"), new long[] {c.qDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.k_proj.weight"), new long[] {c.kvDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.v_proj.weight"), new long[] {c.kvDim(), c.dim});
+            mat.accept(Model.layer(i, "self_attn.o_proj.weight"), new long[] {c.dim, c.qDim()});
+            mat.accept(Model.layer(i, "mlp.gate_proj.weight"), new long[] {c.hiddenDim, c.dim});
+            mat.accept(Model.layer(i, "mlp.up_proj.weight"), new long[] {c.hiddenDim, c.dim});
+            mat.accept(Model.layer(i, "mlp.down_proj.weight"), new long[] {c.dim, c.hiddenDim});
+            norm.accept(Model.layer(i, "input_layernorm.weight"), c.dim);
+            norm.accept(Model.layer(i, "post_attention_layernorm.weight"), c.dim);
+            if (bias) {
+                ts.put(Model.layer(i, "self_attn.q_proj.bias"), Tensor.ofFloats("qb", DType.F32, new long[] {c.qDim()}, randn(r, c.qDim(), 0.1)));
+                ts.put(Model.layer(i, "self_attn.k_proj.bias"), Tensor.ofFloats("kb", DType.F32, new long[] {c.kvDim()}, randn(r, c.kvDim(), 0.1)));
+                ts.put(Model.layer(i, "self_attn.v_proj.bias"), Tensor.ofFloats("vb", DType.F32, new long[] {c.kvDim()}, randn(r, c.kvDim(), 0.1)));
+            }
+        }
+        return new Model(c, ts, null, Model.SourceFormat.SYNTHETIC, null);
+    }
+
+    // ---- plain Java reference forward, in double -----------------------------------------------
+
+    static double[] w(Model m, String n) {
+        Tensor t = m.tensor(n);
+        double[] a = new double[(int) t.numel()];
+        for (int i = 0; i < a.length; i++) a[i] = t.get(i);
+        return a;
+    }
+
+    static double[] matvec(double[] W, double[] x, int out, int in) {
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            double s = 0;
+            for (int i = 0; i < in; i++) s += W[o * in + i] * x[i];
+            y[o] = s;
+        }
+        return y;
+    }
+
+    static double[] rmsnorm(double[] x, double[] g, double eps) {
+        double ss = 0;
+        for (double v : x) ss += v * v;
+        double inv = 1 / Math.sqrt(ss / x.length + eps);
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = x[i] * inv * g[i];
+        return y;
+    }
+
+    static void rope(double[] v, int heads, int hd, int pos, double[] inv, RopeStyle s) {
+        int half = hd / 2;
+        for (int h = 0; h < heads; h++)
+            for (int i = 0; i < half; i++) {
+                int a = h * hd + (s == RopeStyle.HALF ? i : 2 * i), b = h * hd + (s == RopeStyle.HALF ? i + half : 2 * i + 1);
+                double c = Math.cos(pos * inv[i]), sn = Math.sin(pos * inv[i]), x = v[a], y = v[b];
+                v[a] = x * c - y * sn;
+                v[b] = x * sn + y * c;
+            }
+    }
+
+    /** Logits [T][vocab] of one sequence with the given blocks. */
+    static double[][] reference(Model m, int[] tokens, int[] blocks) {
+        ModelConfig c = m.config();
+        int T = tokens.length, D = c.dim, H = c.hiddenDim, hd = c.headDim, g = c.nHeads / c.nKvHeads;
+        double[] emb = w(m, "model.embed_tokens.weight"), inv = c.ropeInvFreq();
+        double[][] x = new double[T][D];
+        for (int t = 0; t < T; t++) System.arraycopy(emb, tokens[t] * D, x[t], 0, D);
+        for (int l : blocks) {
+            double[] wq = w(m, Model.layer(l, "self_attn.q_proj.weight")), wk = w(m, Model.layer(l, "self_attn.k_proj.weight")),
+                    wv = w(m, Model.layer(l, "self_attn.v_proj.weight")), wo = w(m, Model.layer(l, "self_attn.o_proj.weight")),
+                    wg = w(m, Model.layer(l, "mlp.gate_proj.weight")), wu = w(m, Model.layer(l, "mlp.up_proj.weight")),
+                    wd = w(m, Model.layer(l, "mlp.down_proj.weight")), n1 = w(m, Model.layer(l, "input_layernorm.weight")),
+                    n2 = w(m, Model.layer(l, "post_attention_layernorm.weight"));
+            double[][] q = new double[T][], k = new double[T][], v = new double[T][];
+            for (int t = 0; t < T; t++) {
+                double[] h = rmsnorm(x[t], n1, c.normEps);
+                q[t] = matvec(wq, h, c.qDim(), D);
+                k[t] = matvec(wk, h, c.kvDim(), D);
+                v[t] = matvec(wv, h, c.kvDim(), D);
+                if (c.qkvBias) {
+                    double[] bq = w(m, Model.layer(l, "self_attn.q_proj.bias")), bk = w(m, Model.layer(l, "self_attn.k_proj.bias")),
+                            bv = w(m, Model.layer(l, "self_attn.v_proj.bias"));
+                    for (int i = 0; i < bq.length; i++) q[t][i] += bq[i];
+                    for (int i = 0; i < bk.length; i++) { k[t][i] += bk[i]; v[t][i] += bv[i]; }
+                }
+                rope(q[t], c.nHeads, hd, t, inv, c.ropeStyle);
+                rope(k[t], c.nKvHeads, hd, t, inv, c.ropeStyle);
+            }
+            for (int t = 0; t < T; t++) {
+                double[] att = new double[c.qDim()];
+                for (int h = 0; h < c.nHeads; h++) {
+                    int kh = h / g;
+                    double[] s = new double[t + 1];
+                    double mx = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j <= t; j++) {
+                        double d = 0;
+                        for (int e = 0; e < hd; e++) d += q[t][h * hd + e] * k[j][kh * hd + e];
+                        s[j] = d / Math.sqrt(hd);
+                        mx = Math.max(mx, s[j]);
+                    }
+                    for (int j = 0; j <= t; j++) sum += (s[j] = Math.exp(s[j] - mx));
+                    for (int j = 0; j <= t; j++)
+                        for (int e = 0; e < hd; e++) att[h * hd + e] += s[j] / sum * v[j][kh * hd + e];
+                }
+                double[] o = matvec(wo, att, D, c.qDim());
+                for (int i = 0; i < D; i++) x[t][i] += o[i];
+                double[] h = rmsnorm(x[t], n2, c.normEps);
+                double[] gg = matvec(wg, h, H, D), uu = matvec(wu, h, H, D);
+                for (int i = 0; i < H; i++) gg[i] = gg[i] / (1 + Math.exp(-gg[i])) * uu[i];
+                double[] dn = matvec(wd, gg, D, H);
+                for (int i = 0; i < D; i++) x[t][i] += dn[i];
+            }
+        }
+        double[] fn = w(m, "model.norm.weight"), lm = w(m, "lm_head.weight");
+        double[][] logits = new double[T][];
+        for (int t = 0; t < T; t++) logits[t] = matvec(lm, rmsnorm(x[t], fn, c.normEps), c.vocabSize, D);
+        return logits;
+    }
+
+    static double nllRef(double[][] logits, int[] tokens) {
+        double s = 0;
+        for (int t = 0; t + 1 < tokens.length; t++) {
+            double mx = Double.NEGATIVE_INFINITY, e = 0;
+            for (double z : logits[t]) mx = Math.max(mx, z);
+            for (double z : logits[t]) e += Math.exp(z - mx);
+            s += mx + Math.log(e) - logits[t][tokens[t + 1]];
+        }
+        return s;
+    }
+
+    @DataProvider
+    public Object[][] variants() {
+        return new Object[][] {
+            {DType.F32, RopeStyle.HALF, false, false}, {DType.F32, RopeStyle.ADJACENT, true, false},
+            {DType.BF16, RopeStyle.HALF, false, false}, {DType.F16, RopeStyle.ADJACENT, true, false},
+            {DType.F32, RopeStyle.HALF, true, true}, {DType.BF16, RopeStyle.HALF, false, true},
+        };
+    }
+
+    @Test(dataProvider = "variants")
+    public void logitsNllDecodeMatchReference(DType t, RopeStyle style, boolean bias, boolean fallbackGemm) {
+        Model m = tinyModel(t, style, bias, 7);
+        int[][] tokens = new int[2][19];
+        Random r = new Random(3);
+        for (int[] row : tokens) for (int i = 0; i < row.length; i++) row[i] = r.nextInt(m.config().vocabSize);
+        int[] all = {0, 1}, pruned = {1};
+        double tol = t == DType.F32 ? 2e-5 : 3e-2;
+        String prop = System.getProperty("sleb.cuda.gemm");
+        if (fallbackGemm) System.setProperty("sleb.cuda.gemm", "fallback");
+        try (CudaBackend be = new CudaBackend(0); LoadedModel lm = be.load(m)) {
+            for (int[] blocks : new int[][] {all, pruned}) {
+                float[][] logits = lm.logits(tokens, blocks);
+                double[] nll = lm.nll(tokens, blocks);
+                for (int b = 0; b < 2; b++) {
+                    double[][] ref = reference(m, tokens[b], blocks);
+                    for (int p = 0; p < tokens[b].length; p++)
+                        assertClose(logits[b * tokens[b].length + p], ref[p], tol, 1.0, "logits b" + b + " t" + p);
+                    assertClose(new double[] {nll[b]}, new double[] {nllRef(ref, tokens[b])}, tol, 1.0, "nll b" + b);
+                }
+            }
+            // decode: prefill 11 tokens, then one at a time; every step's logits match the full forward
+            double[][] ref0 = reference(m, tokens[0], all), ref1 = reference(m, tokens[1], all);
+            try (DecodeSession s = lm.newSession(2, 32, all)) {
+                int[][] head = {java.util.Arrays.copyOf(tokens[0], 11), java.util.Arrays.copyOf(tokens[1], 11)};
+                float[][] lg = s.prefill(head);
+                assertClose(lg[0], ref0[10], tol, 1.0, "prefill logits");
+                for (int p = 11; p < tokens[0].length; p++) {
+                    lg = s.step(new int[] {tokens[0][p], tokens[1][p]});
+                    assertClose(lg[0], ref0[p], tol, 1.0, "decode logits b0 t" + p);
+                    assertClose(lg[1], ref1[p], tol, 1.0, "decode logits b1 t" + p);
+                }
+            }
+            // cosine of a state with itself is 1 per position; copy() is independent of its source
+            try (Activations x = lm.embed(tokens); Activations y = lm.copy(x)) {
+                lm.runBlock(0, y);
+                double[] self = lm.cosineSum(x, x);
+                assertClose(self, new double[] {19, 19}, 1e-9, 1, "cosineSum(x, x)");
+                float[] xs = x.toHost(), ys = y.toHost();
+                double[] ref = new double[2];
+                for (int row = 0; row < 38; row++) {
+                    double d = 0, na = 0, nb = 0;
+                    for (int i = 0; i < 64; i++) {
+                        d += (double) xs[row * 64 + i] * ys[row * 64 + i];
+                        na += (double) xs[row * 64 + i] * xs[row * 64 + i];
+                        nb += (double) ys[row * 64 + i] * ys[row * 64 + i];
+                    }
+                    ref[row / 19] += d / Math.sqrt(na * nb);
+                }
+                assertClose(lm.cosineSum(x, y), ref, 1e-9, 1, "cosineSum(x, block0(x))");
+            }
+        } finally {
+            if (prop == null) System.clearProperty("sleb.cuda.gemm");
+            else System.setProperty("sleb.cuda.gemm", prop);
+        }
+    }
+
+}

@@ -1,0 +1,99 @@
+package sleb.backend.cuda;
+
+import static org.testng.Assert.fail;
+
+import java.util.Random;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+import org.testng.SkipException;
+import sleb.model.DType;
+
+/** Shared pieces of the GPU tests: skipping without a GPU, random data, NaN poisoning, comparisons. */
+final class CudaTestSupport {
+    private CudaTestSupport() {}
+
+    static void requireGpu() {
+        String why;
+        try {
+            why = CudaBackend.probe();
+        } catch (Throwable t) {
+            why = t.toString();
+        }
+        if (why != null) throw new SkipException("no CUDA GPU: " + why);
+    }
+
+    static float[] randn(Random r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
+        return a;
+    }
+
+    /** Rounds each value through a 16-bit dtype (what the device stores). */
+    static float[] round(float[] a, DType t) {
+        float[] o = new float[a.length];
+        for (int i = 0; i < a.length; i++)
+            o[i] = t == DType.BF16 ? DType.bf16ToFloat(DType.floatToBf16(a[i])) : t == DType.F16 ? DType.f16ToFloat(DType.floatToF16(a[i])) : a[i];
+        return o;
+    }
+
+    static short[] bits(float[] a, DType t) {
+        short[] s = new short[a.length];
+        for (int i = 0; i < a.length; i++) s[i] = t == DType.BF16 ? DType.floatToBf16(a[i]) : DType.floatToF16(a[i]);
+        return s;
+    }
+
+    static CUdeviceptr upload(CudaDevice dev, float[] a, DType t) {
+        if (t == DType.F32) return dev.uploadFloats(a, "test input");
+        CUdeviceptr p = dev.alloc(2L * a.length, "test input");
+        dev.upload(p, Pointer.to(bits(a, t)), 2L * a.length);
+        return p;
+    }
+
+    /** A buffer of n elements of dtype t filled with NaN, so that elements a kernel fails to write show up. */
+    static CUdeviceptr poisoned(CudaDevice dev, long n, DType t) {
+        CUdeviceptr p = dev.alloc(n * t.bytes, "test output");
+        if (t == DType.F32) JCudaDriver.cuMemsetD32(p, 0x7fc00000, n);
+        else JCudaDriver.cuMemsetD16(p, (short) (t == DType.BF16 ? 0x7fc0 : 0x7e00), n);
+        return p;
+    }
+
+    static CUdeviceptr poisonedDoubles(CudaDevice dev, int n) {
+        CUdeviceptr p = dev.alloc(8L * n, "test output");
+        JCudaDriver.cuMemsetD32(p, 0x7ff80000, 2L * n); // each 8-byte word reads as a NaN
+        return p;
+    }
+
+    static float[] download(CudaDevice dev, CUdeviceptr p, int n, DType t) {
+        if (t == DType.F32) return dev.downloadFloats(p, n);
+        short[] s = new short[n];
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(s), p, 2L * n);
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = t == DType.BF16 ? DType.bf16ToFloat(s[i]) : DType.f16ToFloat(s[i]);
+        return f;
+    }
+
+    /** |a - e| <= rel * max(|e|, floor) for every element; NaN fails. */
+    static void assertClose(float[] actual, double[] expected, double rel, double floor, String what) {
+        if (actual.length != expected.length) fail(what + ": length " + actual.length + " != " + expected.length);
+        for (int i = 0; i < actual.length; i++) {
+            double tol = rel * Math.max(Math.abs(expected[i]), floor);
+            if (!(Math.abs(actual[i] - expected[i]) <= tol))
+                fail(String.format("%s[%d]: got %s, expected %s (tolerance %.3g)", what, i, actual[i], expected[i], tol));
+        }
+    }
+
+    static void assertClose(double[] actual, double[] expected, double rel, double floor, String what) {
+        float[] a = new float[actual.length];
+        for (int i = 0; i < a.length; i++) a[i] = (float) actual[i];
+        if (actual.length != expected.length) fail(what + ": length mismatch");
+        for (int i = 0; i < actual.length; i++) {
+            double tol = rel * Math.max(Math.abs(expected[i]), floor);
+            if (!(Math.abs(actual[i] - expected[i]) <= tol))
+                fail(String.format("%s[%d]: got %s, expected %s (tolerance %.3g)", what, i, actual[i], expected[i], tol));
+        }
+    }
+
+    /** Tolerance by dtype: fp32 1e-5 relative, 16-bit 1e-2. */
+    static double tol(DType t) { return t == DType.F32 ? 1e-5 : 1e-2; }
+}
