@@ -14,6 +14,7 @@ help:
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
 
 build:
+	rm -rf target/lib
 	$(MVN) -DskipTests package
 
 test:

@@ -1,6 +1,7 @@
 package sleb.util;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -22,10 +23,21 @@ public final class Progress implements AutoCloseable {
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUnit(" " + unit, 1)
                 .setUpdateIntervalMillis(500)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                .setConsumer(System.console() != null ? new ConsoleProgressBarConsumer(System.err) : throttledLines())
                 .showSpeed()
                 .build();
         return new Progress(b);
+    }
+
+    /** Without a terminal (logs, CI) carriage returns pile up into one huge line: print a plain line every 15 s instead. */
+    private static DelegatingProgressBarConsumer throttledLines() {
+        long[] last = {0};
+        return new DelegatingProgressBarConsumer(line -> {
+            long now = System.nanoTime();
+            if (now - last[0] < 15_000_000_000L) return;
+            last[0] = now;
+            System.err.println(line.trim());
+        });
     }
 
     public static Progress none() { return new Progress(null); }

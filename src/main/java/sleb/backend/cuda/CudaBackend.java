@@ -19,9 +19,9 @@ public final class CudaBackend implements Backend {
 
     /** Backends for "cuda:0,1": not implemented yet, so more than one device is an error. */
     public static CudaBackend open(int[] ordinals) {
-        if (ordinals.length == 0) throw new IllegalArgumentException("no CUDA device given");
+        if (ordinals.length == 0) throw new sleb.util.UsageException("no CUDA device given");
         if (ordinals.length > 1)
-            throw new UnsupportedOperationException("splitting a model over several GPUs (cuda:"
+            throw new sleb.util.UsageException("splitting a model over several GPUs (cuda:"
                     + java.util.Arrays.toString(ordinals).replaceAll("[\\[\\] ]", "")
                     + ") is not implemented yet; use a single device, e.g. cuda:" + ordinals[0]);
         return new CudaBackend(ordinals[0]);

@@ -64,6 +64,7 @@ final class CudaDevice implements AutoCloseable {
     /** JCuda's load errors carry whole stack traces; the last "...Error: ..." line says what was missing. */
     static String oneLine(Throwable t) {
         String msg = String.valueOf(t.getMessage());
+        if (msg.contains("libcuda.so")) return "the NVIDIA driver (libcuda.so.1) is not installed";
         String best = msg.lines().findFirst().orElse("");
         for (String line : msg.lines().toArray(String[]::new))
             if (line.contains("Error: ") && !line.startsWith("\t") && !line.startsWith(" ")) best = line.trim();
