@@ -116,10 +116,10 @@ def window_nll(cfg, p, ids):
         v = (h @ p["wv"][l].T).reshape(T, KV, hd)
         k = np.repeat(k, H // KV, axis=1)
         v = np.repeat(v, H // KV, axis=1)
-        s = np.einsum("thd,jhd->htj", q, k) / np.sqrt(hd) + mask
+        s = q.transpose(1, 0, 2) @ k.transpose(1, 2, 0) / np.sqrt(hd) + mask
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
-        att = np.einsum("htj,jhd->thd", s, v).reshape(T, H * hd)
+        att = (s @ v.transpose(1, 0, 2)).transpose(1, 0, 2).reshape(T, H * hd)
         x = x + att @ p["wo"][l].T
         h = rmsnorm(x, p["ffn_norm"][l], cfg["eps"])
         g = h @ p["w1"][l].T
