@@ -1,0 +1,80 @@
+package sleb.cli;
+
+import static org.testng.Assert.assertEquals;
+import static org.testng.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.testng.annotations.DataProvider;
+import org.testng.annotations.Test;
+import sleb.SharedData;
+
+/** Bad input ends in one line on stderr naming the problem, exit code 2, and no output file. */
+public class CliErrorsTest {
+    static final class Run {
+        int code;
+        String err;
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldErr = System.err, oldOut = System.out;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Run r = new Run();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            r.code = Main.execute(args);
+        } finally {
+            System.setErr(oldErr);
+            System.setOut(oldOut);
+        }
+        r.err = err.toString(StandardCharsets.UTF_8);
+        return r;
+    }
+
+    @DataProvider
+    public Object[][] badRuns() throws Exception {
+        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
+        String text = SharedData.require("data/wikitext-2-raw/wiki.test.raw").toString();
+        Path tiny = Files.createTempFile("tiny", ".txt");
+        Files.writeString(tiny, "Once upon a time.");
+        return new Object[][] {
+            {"missing model", new String[] {"eval", "--model", "/nonexistent/m.bin", "--data", "wikitext2=" + text}, "does not exist"},
+            {"block out of range", new String[] {"eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--remove", "7"}, "not a block"},
+            {"too little text", new String[] {"eval", "--device", "cpu", "--model", model, "--data", "tiny=" + tiny, "--seqlen", "512"}, "less than one window"},
+            {"bad data spec", new String[] {"eval", "--device", "cpu", "--model", model, "--data", text}, "NAME=PATH"},
+            {"missing data", new String[] {"eval", "--device", "cpu", "--model", model, "--data", "x=/nonexistent.txt"}, "does not exist"},
+            {"unknown device", new String[] {"eval", "--device", "tpu", "--model", model, "--data", "wikitext2=" + text}, "device"},
+            {"corrupt tokenizer", new String[] {"eval", "--device", "cpu", "--model", model, "--tokenizer", tiny.toString(), "--data", "wikitext2=" + text}, tiny.getFileName().toString()},
+        };
+    }
+
+    @Test(dataProvider = "badRuns")
+    public void failsWithOneClearLine(String what, String[] args, String mentions) throws Exception {
+        Path out = Files.createTempDirectory("sleb-cli").resolve("results.json");
+        String[] withOut = java.util.Arrays.copyOf(args, args.length + 2);
+        withOut[args.length] = "--out";
+        withOut[args.length + 1] = out.toString();
+        Run r = run(withOut);
+        assertEquals(r.code, 2, what + ": " + r.err);
+        String[] lines = r.err.strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + r.err);
+        assertTrue(!Files.exists(out), what + ": no results file may be left");
+    }
+
+    @Test
+    public void goodRunWritesResults() throws Exception {
+        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
+        String text = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
+        Path out = Files.createTempDirectory("sleb-cli").resolve("r.json");
+        Run r = run("eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "2",
+                "--no-bos", "--out", out.toString());
+        assertEquals(r.code, 0, r.err);
+        String json = Files.readString(out);
+        assertTrue(json.contains("\"windows\": 2") && json.contains("\"ppl\""), json);
+    }
+}
