@@ -30,6 +30,12 @@ dist:
 	@# jcuda-natives carries libJNvPTXCompiler (24 MB, a static nvPTXCompiler) that we never load: the driver JITs our PTX
 	@n=$$(ls $(DIST)/lib/lib/jcuda-natives-*-linux-x86_64.jar); tmp=$$(mktemp -d); (cd $$tmp && jar xf $(CURDIR)/$$n) && \
 	  rm -f $$tmp/lib/libJNvPTXCompiler-* && rm $$n && jar cfm $$n $$tmp/META-INF/MANIFEST.MF -C $$tmp lib -C $$tmp META-INF/maven && rm -rf $$tmp
+	@# DJL's tokenizers jar and JNA carry natives for every platform: keep linux-x86_64 only
+	@for n in $(DIST)/lib/lib/tokenizers-*.jar $(DIST)/lib/lib/jna-*.jar; do \
+	  [ -f $$n ] || continue; tmp=$$(mktemp -d); (cd $$tmp && jar xf $(CURDIR)/$$n) && \
+	  rm -rf $$tmp/native/lib/win-* $$tmp/native/lib/osx-* $$tmp/native/lib/linux-aarch64 \
+	         $$(ls -d $$tmp/com/sun/jna/* 2>/dev/null | grep -v -e linux-x86-64 -e '\.class$$' -e '/internal$$' -e '/ptr$$' -e '/win32$$' -e '/platform$$') && \
+	  rm $$n && (cd $$tmp && jar cfm $(CURDIR)/$$n META-INF/MANIFEST.MF $$(ls -A | grep -v '^META-INF$$') $$(ls -d META-INF/* | grep -v MANIFEST.MF)) && rm -rf $$tmp; done
 	@for j in target/test-deps/*.jar; do [ -f $(DIST)/lib/lib/$$(basename $$j) ] || cp $$j $(DIST)/test-lib/; done
 	jar cf $(DIST)/test-lib/sleb-j-tests.jar -C target/test-classes .
 	cp bin/sleb $(DIST)/bin/ && cp native-kernels/gpu-check.sh $(DIST)/bin/gpu-check && chmod +x $(DIST)/bin/*

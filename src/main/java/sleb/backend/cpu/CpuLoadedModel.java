@@ -163,24 +163,32 @@ public final class CpuLoadedModel implements LoadedModel {
 
     @Override
     public double[] nll(Activations xa, int[][] tokens) {
-        CpuActivations a = (CpuActivations) xa;
+        float[][] per = positionNllRows((CpuActivations) xa, tokens);
+        double[] out = new double[per.length];
+        for (int s = 0; s < per.length; s++) for (float v : per[s]) out[s] += v;
+        return out;
+    }
+
+    @Override
+    public float[][] positionNll(Activations xa, int[][] tokens) { return positionNllRows((CpuActivations) xa, tokens); }
+
+    /** Final norm, lm_head and log-softmax over LOGIT_ROWS positions at a time: per-position NLL, no full logits. */
+    private float[][] positionNllRows(CpuActivations a, int[][] tokens) {
         int batch = a.batch(), n = a.seqLen(), dim = cfg.dim, vocab = cfg.vocabSize;
-        double[] out = new double[batch];
+        float[][] out = new float[batch][n - 1];
         float[] normed = scratch.get(0, LOGIT_ROWS * dim);
         float[] logits = scratch.get(7, LOGIT_ROWS * vocab);
-        double[] rowNll = new double[LOGIT_ROWS];
         for (int s = 0; s < batch; s++) {
             for (int t0 = 0; t0 < n - 1; t0 += LOGIT_ROWS) {
                 int cnt = Math.min(LOGIT_ROWS, n - 1 - t0);
-                int seqBase = s * n;
-                CpuOps.rmsnorm(par, sliceRows(a.data, seqBase + t0, cnt, dim), finalNorm, cfg.normEps, normed, cnt, dim);
+                CpuOps.rmsnorm(par, sliceRows(a.data, s * n + t0, cnt, dim), finalNorm, cfg.normEps, normed, cnt, dim);
                 MatMul.apply(par, normed, 0, cnt, lmHead, logits, 0, vocab, false);
                 int tt0 = t0, ss = s;
+                float[] row = out[s];
                 par.forEach(cnt, r -> {
                     int target = tokens[ss][tt0 + r + 1];
-                    rowNll[r] = logSumExp(logits, r * vocab, vocab) - logits[r * vocab + target];
+                    row[tt0 + r] = (float) (logSumExp(logits, r * vocab, vocab) - logits[r * vocab + target]);
                 });
-                for (int r = 0; r < cnt; r++) out[s] += rowNll[r];
             }
         }
         return out;
