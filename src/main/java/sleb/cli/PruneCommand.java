@@ -165,10 +165,7 @@ public final class PruneCommand implements Callable<Integer> {
             try (LoadedModel lm = be.load(model)) {
                 if (state.status.equals("selecting")) {
                     state.save(out);
-                    BlockSearch.Listener l = (x, phaseEnd) -> {
-                        x.save(out);
-                        if (phaseEnd) PruneChart.write(x, chart);
-                    };
+                    BlockSearch.Listener l = (x, phaseEnd) -> x.save(out);
                     new BlockSearch(lm, cal.windows, b, m, remove, early, latter, budget, noCache, state, l, !quiet).run();
                     state.chart = chart.getFileName().toString();
                 }

@@ -50,6 +50,16 @@ public final class BlockSearch {
     private final Listener listener;
     private final boolean progress;
     private HiddenCache cache;
+    /** Test hook (-Dsleb.prune.candidateDelayMs): pause after each saved candidate, so kill tests can land anywhere. */
+    private static final long CANDIDATE_DELAY_MS = Long.getLong("sleb.prune.candidateDelayMs", 0);
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     public BlockSearch(LoadedModel lm, int[][] calib, int batch, Metric metric, int remove, int early, int latter,
                        long cacheBytes, boolean noCache, PruneState state, Listener listener, boolean progress) {
@@ -172,6 +182,7 @@ public final class BlockSearch {
                 state.block_evals += cache.blockEvals - evalsBefore;
                 evalsBefore = cache.blockEvals;
                 listener.saved(state, false);
+                if (CANDIDATE_DELAY_MS > 0) sleep(CANDIDATE_DELAY_MS);
             }
         }
         List<PruneState.Candidate> ranked = new ArrayList<>(ph.candidates);
