@@ -91,6 +91,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen)")
     Integer evalSeqlen;
 
+    @Option(names = "--eval-max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
+    int evalMaxWindows;
+
     @Option(names = "--cache-mib", paramLabel = "N", description = "memory for cached hidden states, MiB (default: a quarter of the max heap)")
     Long cacheMib;
 
@@ -189,6 +192,7 @@ public final class PruneCommand implements Callable<Integer> {
                             Perplexity.Result r = Perplexity.run(lm, spec.name + (pass == 0 ? " dense" : " pruned"), w, blocks, Perplexity.autoBatch(el), !quiet);
                             Map<String, Object> row = new LinkedHashMap<>();
                             row.put("path", spec.path.toString());
+                            row.put("max_windows", evalMaxWindows);
                             row.put("ppl", r.ppl);
                             row.put("nll", r.nll);
                             row.put("windows", r.windows);
@@ -221,7 +225,7 @@ public final class PruneCommand implements Callable<Integer> {
     private int[][] evalWindows(TextDatasets.Spec spec, Tokenizer tok, boolean addBos, int el) throws java.io.IOException {
         int[] ids = TokenStream.of(tok, TextDatasets.load(spec), addBos);
         if (spec.name.equals("c4")) ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, TextDatasets.C4_WINDOWS * el));
-        int[][] w = TokenStream.windows(ids, el, 0);
+        int[][] w = TokenStream.windows(ids, el, evalMaxWindows);
         if (w.length == 0) throw new UsageException(spec.name + ": " + ids.length + " tokens is less than one window of " + el);
         return w;
     }
