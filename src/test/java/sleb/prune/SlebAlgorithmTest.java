@@ -27,7 +27,7 @@ import sleb.tokenizer.Tokenizers;
  * 32 is recorded in docs/prune.md).
  */
 public class SlebAlgorithmTest {
-    static final int NSAMPLES = 16, SEQLEN = 512;
+    static final int NSAMPLES = Integer.getInteger("sleb.prune.testNsamples", 16), SEQLEN = 512;
     private Model model;
     private CpuBackend be;
     private LoadedModel lm;
@@ -99,6 +99,12 @@ public class SlebAlgorithmTest {
         List<Integer> refOrder = new ArrayList<>();
         List<double[]> ref = reference(lm, windows, 5, 3, early, latter, refOrder);
         PruneState st = search(lm, windows, BlockSearch.Metric.SLEB, 3, early, latter, 1L << 30, false);
+        double worst = 0;
+        for (int p = 0; p < ref.size() && p < st.phases.size(); p++)
+            for (int c = 0; c < Math.min(ref.get(p).length, st.phases.get(p).candidates.size()); c++)
+                worst = Math.max(worst, Math.abs(st.phases.get(p).candidates.get(c).loss / ref.get(p)[c] - 1));
+        System.out.printf("SlebAlgorithmTest: nsamples %d, barriers %d/%d: order %s (reference %s), worst relative loss difference %.2e%n",
+                windows.length, early, latter, st.removal_order, refOrder, worst);
         assertEquals(st.removal_order, refOrder);
         assertEquals(st.phases.size(), 3);
         for (int p = 0; p < 3; p++) {
