@@ -1,0 +1,40 @@
+package sleb.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sleb.model.Model;
+import sleb.prune.Exporter;
+import sleb.tokenizer.Tokenizers;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Write a model with the given blocks removed: Hugging Face directory (kept blocks renumbered, config edited, sharded like the source) or llama2.c checkpoint.")
+public final class ExportCommand implements Callable<Integer> {
+    @Mixin ModelOptions opts;
+
+    @Option(names = "--remove", split = ",", required = true, paramLabel = "LIST", description = "original indices of the blocks to drop, e.g. 3,5")
+    List<Integer> remove = new ArrayList<>();
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (must not exist or be empty)")
+    Path out;
+
+    @Option(names = "--format", defaultValue = "auto", description = "hf, llama2c, or auto (the source's format) (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c"))
+            throw new sleb.util.UsageException("--format " + format + " is not one of hf, llama2c, auto");
+        try (Model m = opts.openModel()) {
+            int[] keep = Blocks.keep(m.config().nLayers, remove);
+            Path tok = opts.tokenizer != null ? opts.tokenizer : Tokenizers.findBeside(opts.model);
+            Exporter.export(m, remove, out, format, tok);
+            System.out.println("exported " + keep.length + " of " + m.config().nLayers + " blocks (removed " + remove + ") to " + out);
+        }
+        return 0;
+    }
+}

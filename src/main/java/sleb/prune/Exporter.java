@@ -1,0 +1,258 @@
+package sleb.prune;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import sleb.cli.Blocks;
+import sleb.model.Model;
+import sleb.model.ModelConfig;
+import sleb.model.RopeStyle;
+import sleb.model.SafetensorsWriter;
+import sleb.model.Tensor;
+import sleb.util.AtomicFiles;
+import sleb.util.Json;
+import sleb.util.UsageException;
+
+/**
+ * Writes a model with some blocks removed: the kept blocks renumbered 0..k-1, tensors in their stored
+ * dtypes. {@code hf}: config.json (the source's, num_hidden_layers edited; written for a llama2.c source,
+ * whose q/k rows are then permuted to the rotate-half layout Hugging Face expects), safetensors sharded
+ * like the source (same shard file names, a tensor stays in its shard, index json), tokenizer files
+ * copied. {@code llama2c}: a legacy llama2.c checkpoint with n_layers edited and the tokenizer .bin copied.
+ * Everything is written into a temporary directory beside DIR and renamed to DIR at the end.
+ */
+public final class Exporter {
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    private static final String[] HF_SIDE_FILES = {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+            "generation_config.json", "tiktoken.model", "tokenizer.tiktoken"};
+
+    private Exporter() {}
+
+    public static void export(Model m, List<Integer> removed, Path dir, String format, Path tokenizer) throws IOException {
+        String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;
+        if (fmt.equals("llama2c") && m.format() != Model.SourceFormat.LLAMA2C)
+            throw new UsageException("--format llama2c needs a llama2.c source model; this one is " + m.format() + ", export it with --format hf");
+        int[] keep = Blocks.keep(m.config().nLayers, removed);
+        Path target = dir.toAbsolutePath().normalize();
+        if (Files.exists(target)) {
+            if (!Files.isDirectory(target)) throw new UsageException("export target " + target + " exists and is not a directory");
+            try (Stream<Path> s = Files.list(target)) {
+                if (s.findAny().isPresent()) throw new UsageException("export target " + target + " exists and is not empty; remove it or choose another --export/--out");
+            }
+        }
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        try {
+            if (fmt.equals("hf")) writeHf(m, keep, tmp, tokenizer);
+            else writeLlama2c(m, keep, tmp, tokenizer);
+            if (Files.exists(target)) Files.delete(target); // empty, checked above
+            AtomicFiles.move(tmp, target);
+        } finally {
+            if (Files.exists(tmp)) deleteTree(tmp);
+        }
+    }
+
+    /** Tensor name in the exported model, or null when it belongs to a removed block. */
+    static String rename(String name, int[] newIndex) {
+        Matcher mt = LAYER.matcher(name);
+        if (!mt.matches()) return name;
+        int ni = newIndex[Integer.parseInt(mt.group(1))];
+        return ni < 0 ? null : Model.layer(ni, mt.group(2));
+    }
+
+    private static int[] newIndex(int n, int[] keep) {
+        int[] ni = new int[n];
+        java.util.Arrays.fill(ni, -1);
+        for (int i = 0; i < keep.length; i++) ni[keep[i]] = i;
+        return ni;
+    }
+
+    private static void writeHf(Model m, int[] keep, Path out, Path tokenizer) throws IOException {
+        ModelConfig c = m.config();
+        int[] ni = newIndex(c.nLayers, keep);
+        boolean permute = c.ropeStyle == RopeStyle.ADJACENT;
+        Map<String, String> shardOf = new LinkedHashMap<>();
+        Path src = m.source();
+        boolean hfSource = m.format() == Model.SourceFormat.HF;
+        Path index = hfSource ? src.resolve("model.safetensors.index.json") : null;
+        boolean sharded = index != null && Files.isRegularFile(index) && !Files.isRegularFile(src.resolve("model.safetensors"));
+        if (sharded) {
+            JsonObject wm = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8)).getAsJsonObject().getAsJsonObject("weight_map");
+            for (Map.Entry<String, JsonElement> e : wm.entrySet()) shardOf.put(e.getKey(), e.getValue().getAsString());
+        }
+        Map<String, Map<String, Tensor>> shards = new TreeMap<>();
+        if (sharded) for (String f : new java.util.TreeSet<>(shardOf.values())) shards.put(f, new LinkedHashMap<>());
+        Map<String, String> newWeightMap = new TreeMap<>();
+        long total = 0;
+        for (Map.Entry<String, Tensor> e : m.tensors().entrySet()) {
+            String nn = rename(e.getKey(), ni);
+            if (nn == null) continue;
+            Tensor t = e.getValue();
+            if (permute && (e.getKey().endsWith("self_attn.q_proj.weight") || e.getKey().endsWith("self_attn.k_proj.weight")))
+                t = toRotateHalf(nn, t, c.headDim);
+            else if (!nn.equals(e.getKey())) t = renamed(nn, t);
+            String file = sharded ? shardOf.get(e.getKey()) : "model.safetensors";
+            if (file == null) throw new IllegalStateException("tensor " + e.getKey() + " is not in " + index);
+            shards.computeIfAbsent(file, k -> new LinkedHashMap<>()).put(nn, t);
+            newWeightMap.put(nn, file);
+            total += t.byteSize();
+        }
+        for (Map.Entry<String, Map<String, Tensor>> s : shards.entrySet()) SafetensorsWriter.write(out.resolve(s.getKey()), s.getValue());
+        if (sharded) {
+            JsonObject idx = new JsonObject();
+            JsonObject meta = new JsonObject();
+            meta.addProperty("total_size", total);
+            idx.add("metadata", meta);
+            JsonObject wm = new JsonObject();
+            for (Map.Entry<String, String> e : newWeightMap.entrySet()) wm.addProperty(e.getKey(), e.getValue());
+            idx.add("weight_map", wm);
+            Files.writeString(out.resolve("model.safetensors.index.json"), Json.GSON.toJson(idx) + "\n");
+        }
+        JsonObject cfg;
+        if (hfSource) {
+            cfg = JsonParser.parseString(Files.readString(src.resolve("config.json"), StandardCharsets.UTF_8)).getAsJsonObject();
+            JsonElement lt = cfg.get("layer_types");
+            if (lt != null && lt.isJsonArray() && lt.getAsJsonArray().size() == c.nLayers) {
+                JsonArray a = new JsonArray();
+                for (int k : keep) a.add(lt.getAsJsonArray().get(k));
+                cfg.add("layer_types", a);
+            }
+        } else {
+            cfg = llamaConfig(c);
+        }
+        cfg.addProperty("num_hidden_layers", keep.length);
+        Files.writeString(out.resolve("config.json"), Json.GSON.toJson(cfg) + "\n");
+        if (hfSource) {
+            for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) Files.copy(src.resolve(f), out.resolve(f));
+        }
+        if (tokenizer != null && Files.isRegularFile(tokenizer) && !Files.exists(out.resolve(tokenizer.getFileName())))
+            Files.copy(tokenizer, out.resolve(tokenizer.getFileName()));
+    }
+
+    /** config.json for a llama2.c source, as Hugging Face's LlamaForCausalLM reads it. */
+    static JsonObject llamaConfig(ModelConfig c) {
+        JsonObject o = new JsonObject();
+        JsonArray arch = new JsonArray();
+        arch.add("LlamaForCausalLM");
+        o.add("architectures", arch);
+        o.addProperty("model_type", "llama");
+        o.addProperty("hidden_size", c.dim);
+        o.addProperty("intermediate_size", c.hiddenDim);
+        o.addProperty("num_hidden_layers", c.nLayers);
+        o.addProperty("num_attention_heads", c.nHeads);
+        o.addProperty("num_key_value_heads", c.nKvHeads);
+        o.addProperty("head_dim", c.headDim);
+        o.addProperty("vocab_size", c.vocabSize);
+        o.addProperty("max_position_embeddings", c.maxSeqLen);
+        o.addProperty("rms_norm_eps", c.normEps);
+        o.addProperty("rope_theta", c.ropeTheta);
+        o.add("rope_scaling", com.google.gson.JsonNull.INSTANCE);
+        o.addProperty("hidden_act", "silu");
+        o.addProperty("attention_bias", false);
+        o.addProperty("mlp_bias", false);
+        o.addProperty("tie_word_embeddings", c.tiedEmbeddings);
+        o.addProperty("bos_token_id", c.bosId);
+        o.addProperty("eos_token_id", c.eosId);
+        o.addProperty("torch_dtype", "float32");
+        return o;
+    }
+
+    private static Tensor renamed(String name, Tensor t) {
+        return new Tensor(name, t.dtype(), t.shape(), new ByteBuffer[] {bytesOf(t)}, t.rows());
+    }
+
+    private static ByteBuffer bytesOf(Tensor t) {
+        if (t.byteSize() > Integer.MAX_VALUE - 8) return chunkedCopyUnsupported(t);
+        java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream((int) t.byteSize());
+        try {
+            t.writeTo(java.nio.channels.Channels.newChannel(bos));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return ByteBuffer.wrap(bos.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer chunkedCopyUnsupported(Tensor t) {
+        throw new UsageException("tensor " + t.name() + " is over 2 GiB; exporting such tensors is not supported yet");
+    }
+
+    /**
+     * llama2.c (Meta) q/k rows interleave the two halves of each rotary pair; Hugging Face keeps halves apart.
+     * Row h*hd + 2j + e of the source becomes row h*hd + e*hd/2 + j (the inverse of HF's convert permute).
+     */
+    static Tensor toRotateHalf(String name, Tensor t, int headDim) {
+        int rows = (int) t.rows(), cols = (int) t.cols(), half = headDim / 2;
+        float[] src = t.toFloatArray(), dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            int h = r / headDim, w = r % headDim, j = w / 2, e = w % 2;
+            int nr = h * headDim + e * half + j;
+            System.arraycopy(src, r * cols, dst, nr * cols, cols);
+        }
+        return Tensor.ofFloats(name, t.dtype(), t.shape(), dst);
+    }
+
+    private static void writeLlama2c(Model m, int[] keep, Path out, Path tokenizer) throws IOException {
+        ModelConfig c = m.config();
+        Path src = m.source();
+        int legacyHeader = 28;
+        ByteBuffer h0 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
+            in.read(h0, 0);
+        }
+        if (h0.getInt(0) == 0x616b3432)
+            throw new UsageException(src + " is a versioned llama2.c checkpoint; --format llama2c writes the legacy format from legacy sources only, use --format hf");
+        long freqOff = legacyHeader + 4L * ((long) c.vocabSize * c.dim
+                + (long) c.nLayers * (2L * c.dim + 2L * c.dim * c.qDim() + 2L * c.dim * c.kvDim() + 3L * c.dim * c.hiddenDim) + c.dim);
+        long freqBytes = 4L * c.maxSeqLen * c.headDim;
+        ByteBuffer freqs = ByteBuffer.allocate((int) freqBytes);
+        try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
+            while (freqs.hasRemaining()) if (in.read(freqs, freqOff + freqs.position()) < 0) throw new IOException(src + " ends inside the rotary tables");
+        }
+        freqs.flip();
+        Path file = out.resolve(src.getFileName());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer h = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+            h.putInt(c.dim).putInt(c.hiddenDim).putInt(keep.length).putInt(c.nHeads).putInt(c.nKvHeads)
+                    .putInt(c.tiedEmbeddings ? c.vocabSize : -c.vocabSize).putInt(c.maxSeqLen).flip();
+            while (h.hasRemaining()) ch.write(h);
+            m.embedding().writeTo(ch);
+            String[] order = {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                    "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.down_proj.weight", "mlp.up_proj.weight"};
+            for (String suffix : order) for (int k : keep) m.tensor(Model.layer(k, suffix)).writeTo(ch);
+            m.finalNorm().writeTo(ch);
+            while (freqs.hasRemaining()) ch.write(freqs);
+            if (!c.tiedEmbeddings) m.lmHead().writeTo(ch);
+            ch.force(true);
+        }
+        if (tokenizer != null && Files.isRegularFile(tokenizer)) Files.copy(tokenizer, out.resolve(tokenizer.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            List<Path> all = new ArrayList<>();
+            s.forEach(all::add);
+            all.sort(Comparator.reverseOrder());
+            for (Path x : all) Files.deleteIfExists(x);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package sleb.prune;
+
+import static org.testng.Assert.assertEquals;
+import static org.testng.Assert.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.testng.annotations.Test;
+import sleb.SharedData;
+import sleb.backend.LoadedModel;
+import sleb.backend.cpu.CpuBackend;
+import sleb.model.DType;
+import sleb.model.Model;
+import sleb.model.ModelConfig;
+import sleb.model.ModelLoader;
+import sleb.model.RopeStyle;
+import sleb.model.SafetensorsWriter;
+import sleb.model.SyntheticModel;
+import sleb.model.Tensor;
+import sleb.util.Json;
+
+/** Exported models give the source's logits with the removed blocks skipped, and `sleb eval` the same perplexity. */
+public class ExportTest {
+    private static int[][] tokens(int vocab) {
+        SplittableRandom r = new SplittableRandom(7);
+        int[][] t = new int[2][40];
+        for (int[] row : t) for (int i = 0; i < row.length; i++) row[i] = r.nextInt(vocab);
+        return t;
+    }
+
+    private static float[][] logits(Model m, int[] blocks, int[][] toks) {
+        try (CpuBackend be = new CpuBackend(); LoadedModel lm = be.load(m)) {
+            return lm.logits(toks, blocks);
+        }
+    }
+
+    private static void assertClose(float[][] a, float[][] b, double tol) {
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++)
+            for (int j = 0; j < a[i].length; j++)
+                if (tol == 0) assertEquals(a[i][j], b[i][j], 0f, "row " + i + " col " + j);
+                else assertTrue(Math.abs(a[i][j] - b[i][j]) <= tol, "row " + i + " col " + j + ": " + a[i][j] + " vs " + b[i][j]);
+    }
+
+    @Test
+    public void llama2cToLlama2c() throws Exception {
+        Path bin = SharedData.require("models/stories260K/stories260K.bin");
+        Path out = Files.createTempDirectory("export").resolve("pruned");
+        try (Model src = ModelLoader.load(bin)) {
+            Exporter.export(src, List.of(1, 3), out, "auto", bin.resolveSibling("tok512.bin"));
+            assertTrue(Files.isRegularFile(out.resolve("tok512.bin")));
+            try (Model dst = ModelLoader.load(out.resolve("stories260K.bin"))) {
+                assertEquals(dst.config().nLayers, 3);
+                int[][] t = tokens(512);
+                assertClose(logits(dst, new int[] {0, 1, 2}, t), logits(src, new int[] {0, 2, 4}, t), 0);
+            }
+        }
+        // same perplexity through the CLI
+        Path text = SharedData.require("data/wikitext-2-raw/wiki.test.raw");
+        String[] common = {"--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "4", "--no-bos"};
+        PruneCliErrorsTest.Result a = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", bin.toString(), "--remove", "1,3"}, common));
+        PruneCliErrorsTest.Result b = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", out.resolve("stories260K.bin").toString()}, common));
+        assertEquals(a.code, 0, a.err);
+        assertEquals(b.code, 0, b.err);
+        String pa = a.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"), pb = b.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1");
+        assertEquals(pb, pa, a.out + " / " + b.out);
+    }
+
+    /** llama2.c to Hugging Face: q/k rows permuted to rotate-half; with nothing removed it is the shared HF conversion. */
+    @Test
+    public void llama2cToHf() throws Exception {
+        Path bin = SharedData.require("models/stories260K/stories260K.bin");
+        Path dir = Files.createTempDirectory("export");
+        try (Model src = ModelLoader.load(bin)) {
+            Exporter.export(src, List.of(2), dir.resolve("hf"), "hf", bin.resolveSibling("tok512.bin"));
+            try (Model dst = ModelLoader.load(dir.resolve("hf"))) {
+                assertEquals(dst.config().nLayers, 4);
+                assertEquals(dst.config().ropeStyle, RopeStyle.HALF);
+                int[][] t = tokens(512);
+                assertClose(logits(dst, new int[] {0, 1, 2, 3}, t), logits(src, new int[] {0, 1, 3, 4}, t), 1e-4);
+            }
+            Path ref = SharedData.root().resolve("models/stories260K-hf");
+            if (Files.isDirectory(ref)) {
+                Exporter.export(src, List.of(), dir.resolve("full"), "hf", null);
+                try (Model a = ModelLoader.load(dir.resolve("full")); Model b = ModelLoader.load(ref)) {
+                    for (String name : b.tensors().keySet())
+                        assertEquals(a.tensor(name).toFloatArray(), b.tensor(name).toFloatArray(), name);
+                }
+            }
+        }
+    }
+
+    /** HF source in two BF16 shards: the export keeps the shard names, count, dtype and index. */
+    @Test
+    public void shardedHfKeepsLayoutAndDtype() throws Exception {
+        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 32, 64, 4, 4, 2, 8, 50, 128, 1e-5f, 10000.0, RopeStyle.HALF,
+                false, false, null, 1, 2);
+        Model syn = SyntheticModel.create(c, DType.BF16, 11);
+        Path src = Files.createTempDirectory("export-src");
+        Map<String, Tensor> s1 = new LinkedHashMap<>(), s2 = new LinkedHashMap<>();
+        JsonObject wm = new JsonObject();
+        for (Map.Entry<String, Tensor> e : syn.tensors().entrySet()) {
+            boolean first = e.getKey().startsWith("model.embed") || e.getKey().matches("model\\.layers\\.[01]\\..*");
+            (first ? s1 : s2).put(e.getKey(), e.getValue());
+            wm.addProperty(e.getKey(), first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+        }
+        SafetensorsWriter.write(src.resolve("model-00001-of-00002.safetensors"), s1);
+        SafetensorsWriter.write(src.resolve("model-00002-of-00002.safetensors"), s2);
+        JsonObject idx = new JsonObject();
+        idx.add("weight_map", wm);
+        Files.writeString(src.resolve("model.safetensors.index.json"), Json.GSON.toJson(idx));
+        JsonObject cfg = Exporter.llamaConfig(c);
+        cfg.addProperty("torch_dtype", "bfloat16");
+        Files.writeString(src.resolve("config.json"), Json.GSON.toJson(cfg));
+        Files.writeString(src.resolve("tokenizer_config.json"), "{}");
+        Path out = Files.createTempDirectory("export").resolve("pruned");
+        try (Model m = ModelLoader.load(src)) {
+            Exporter.export(m, List.of(1), out, "auto", null);
+            assertTrue(Files.isRegularFile(out.resolve("model-00001-of-00002.safetensors")));
+            assertTrue(Files.isRegularFile(out.resolve("model-00002-of-00002.safetensors")));
+            assertTrue(Files.isRegularFile(out.resolve("tokenizer_config.json")));
+            JsonObject o = JsonParser.parseString(Files.readString(out.resolve("model.safetensors.index.json"))).getAsJsonObject().getAsJsonObject("weight_map");
+            assertEquals(o.get("model.layers.0.mlp.up_proj.weight").getAsString(), "model-00001-of-00002.safetensors");
+            assertEquals(o.get("model.layers.1.mlp.up_proj.weight").getAsString(), "model-00002-of-00002.safetensors"); // old block 2
+            assertTrue(!o.has("model.layers.3.mlp.up_proj.weight"));
+            JsonObject newCfg = JsonParser.parseString(Files.readString(out.resolve("config.json"))).getAsJsonObject();
+            assertEquals(newCfg.get("num_hidden_layers").getAsInt(), 3);
+            assertEquals(newCfg.get("torch_dtype").getAsString(), "bfloat16");
+            try (Model dst = ModelLoader.load(out)) {
+                for (Tensor t : dst.tensors().values()) assertEquals(t.dtype(), DType.BF16, t.name());
+                int[][] t = tokens(50);
+                assertClose(logits(dst, new int[] {0, 1, 2}, t), logits(m, new int[] {0, 2, 3}, t), 0);
+            }
+            try {
+                Exporter.export(m, List.of(1), out, "auto", null);
+                throw new AssertionError("a non-empty target must be refused");
+            } catch (sleb.util.UsageException expected) {
+                assertTrue(expected.getMessage().contains("not empty"));
+            }
+        }
+    }
+}

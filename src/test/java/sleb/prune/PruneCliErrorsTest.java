@@ -1,0 +1,98 @@
+package sleb.prune;
+
+import static org.testng.Assert.assertEquals;
+import static org.testng.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.testng.annotations.Test;
+import sleb.SharedData;
+import sleb.cli.Main;
+
+/** `sleb prune` refuses bad requests with exit code 2 and one line that says what to change. */
+public class PruneCliErrorsTest {
+    static final class Result {
+        int code;
+        String out, err;
+    }
+
+    static Result run(String... args) {
+        PrintStream o = System.out, e = System.err;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bo, true));
+        System.setErr(new PrintStream(be, true));
+        Result r = new Result();
+        try {
+            r.code = Main.execute(args);
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+        r.out = bo.toString();
+        r.err = be.toString();
+        return r;
+    }
+
+    private static String[] base(Path out, String... more) {
+        String m = SharedData.require("models/stories260K/stories260K.bin").toString();
+        String c = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
+        String[] b = {"prune", "--model", m, "--calib", c, "--nsamples", "2", "--seqlen", "64", "--no-bos", "--quiet", "--out", out.toString()};
+        boolean sampling = java.util.Arrays.asList(more).contains("--calib-sampling");
+        return sampling ? concat(b, more) : concat(concat(b, "--calib-sampling", "contiguous"), more);
+    }
+
+    private static void refused(Result r, String fragment) {
+        assertEquals(r.code, 2, r.err);
+        String line = r.err.lines().filter(l -> l.startsWith("sleb: error:")).findFirst().orElse("");
+        assertTrue(line.contains(fragment), "expected '" + fragment + "' in: " + r.err);
+    }
+
+    @Test
+    public void tooManyRemovals() throws Exception {
+        Path out = Files.createTempDirectory("prune-err").resolve("run.json");
+        refused(run(base(out, "--remove", "4")), "leave 3 candidates, so at most 3 can be removed");
+        refused(run(base(out, "--remove", "5", "--early-barrier", "0", "--latter-barrier", "0")), "would leave no block");
+        refused(run(base(out, "--remove", "0")), "--remove must be at least 1");
+    }
+
+    @Test
+    public void badFlags() throws Exception {
+        Path out = Files.createTempDirectory("prune-err").resolve("run.json");
+        refused(run(base(out, "--remove", "1", "--metric", "magnitude")), "--metric magnitude is not one of");
+        refused(run(base(out, "--remove", "1", "--calib-sampling", "shuffled")), "--calib-sampling shuffled is not one of");
+        refused(run(base(out, "--remove-ratio", "1.5")), "--remove-ratio must be between 0 and 1");
+        assertEquals(run(base(out, "--remove", "1", "--remove-ratio", "0.2")).code, 2); // picocli: mutually exclusive
+        assertEquals(run(base(out)).code, 2); // neither given
+        assertTrue(!Files.exists(out));
+    }
+
+    @Test
+    public void tooShortCalibration() throws Exception {
+        Path dir = Files.createTempDirectory("prune-err");
+        Path small = dir.resolve("small.txt");
+        Files.writeString(small, "Once upon a time there was a little dog. ".repeat(10));
+        String m = SharedData.require("models/stories260K/stories260K.bin").toString();
+        String[] common = {"prune", "--model", m, "--calib", small.toString(), "--seqlen", "256", "--no-bos", "--quiet", "--remove", "1", "--out", dir.resolve("r.json").toString()};
+        Result r = run(concat(common, "--calib-sampling", "contiguous", "--nsamples", "4"));
+        refused(r, "complete windows of --seqlen 256, but --nsamples 4 asks for 4");
+        refused(run(concat(common, "--calib-sampling", "random", "--nsamples", "4")), "random sampling of --seqlen 256 windows needs at least 257");
+        refused(run(concat(common, "--calib-sampling", "rows", "--nsamples", "4")), "has 1 rows but --nsamples 4");
+        refused(run(concat(new String[] {"prune", "--model", m, "--calib", dir.resolve("nope.txt").toString(), "--remove", "1", "--quiet"})), "does not exist");
+    }
+
+    @Test
+    public void ratioRoundsUp() {
+        assertEquals(BlockSearch.removeFromRatio(0.2, 32), 7); // ceil(6.4), as the official latency script
+        assertEquals(BlockSearch.removeFromRatio(0.25, 32), 8);
+        assertEquals(BlockSearch.removeFromRatio(0.2, 5), 1);
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] all = new String[a.length + b.length];
+        System.arraycopy(a, 0, all, 0, a.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+}
