@@ -288,6 +288,26 @@ final class CudaLoadedModel implements LoadedModel {
 
     @Override
     public double[] nll(Activations x, int[][] tokens) {
+        int T = x.seqLen();
+        double[] rowNll = rowNll(x, tokens);
+        double[] out = new double[x.batch()];
+        for (int b = 0; b < out.length; b++)
+            for (int t = 0; t + 1 < T; t++) out[b] += rowNll[b * T + t];
+        return out;
+    }
+
+    @Override
+    public float[][] positionNll(Activations x, int[][] tokens) {
+        int T = x.seqLen();
+        double[] rowNll = rowNll(x, tokens);
+        float[][] out = new float[x.batch()][Math.max(0, T - 1)];
+        for (int b = 0; b < out.length; b++)
+            for (int t = 0; t + 1 < T; t++) out[b][t] = (float) rowNll[b * T + t];
+        return out;
+    }
+
+    /** NLL of tokens[b][t+1] at every row b*T+t (the last row of each sequence has no target): logits never leave the chip whole. */
+    private double[] rowNll(Activations x, int[][] tokens) {
         checkOpen();
         CudaActivations a = act(x);
         int B = a.batch(), T = a.seqLen(), N = B * T, V = cfg.vocabSize;
@@ -297,8 +317,7 @@ final class CudaLoadedModel implements LoadedModel {
             if (tokens[b].length != T) throw new IllegalArgumentException("token rows must have seqLen " + T);
             for (int t = 0; t < T; t++) target[b * T + t] = t + 1 < T ? tokens[b][t + 1] : -1;
         }
-        double[] out = new double[B];
-        if (N == 0) return out;
+        if (N == 0) return new double[0];
         int rows = chunkRows(N);
         CUdeviceptr xn = null, tg = null, per = null, logits = null;
         try {
@@ -311,10 +330,7 @@ final class CudaLoadedModel implements LoadedModel {
                 dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), lmHead, logits, n, V, dim, 0f);
                 dev.launch("nll_rows", n, 1, 1, 1024, 1, 0, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), V);
             }
-            double[] rowNll = dev.downloadDoubles(per, N);
-            for (int b = 0; b < B; b++)
-                for (int t = 0; t + 1 < T; t++) out[b] += rowNll[b * T + t];
-            return out;
+            return dev.downloadDoubles(per, N);
         } finally {
             dev.free(xn); dev.free(tg); dev.free(per); dev.free(logits);
         }
