@@ -22,6 +22,7 @@ dist:
 	rm -rf target/lib
 	$(MVN) -DskipTests package
 	@rm -rf $(DIST) && mkdir -p $(DIST)/bin $(DIST)/lib/lib $(DIST)/test-lib $(DIST)/docs
+	rm -rf target/test-deps
 	$(MVN) -DskipTests test-compile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/test-deps
 	cp target/sleb-j.jar $(DIST)/lib/
 	cp target/lib/*.jar $(DIST)/lib/lib/
