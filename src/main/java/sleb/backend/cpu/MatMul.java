@@ -18,6 +18,7 @@ public final class MatMul {
     private static final int L = S.length();
     private static final int NR = WeightMatrix.NR;
     private static final int X_CHUNK = 64;   // rows of x per task
+    private static final int KC = 512;       // k per slice: 64 rows of x and a panel slice, 128 KiB each at 512-bit
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {}
@@ -67,15 +68,20 @@ public final class MatMul {
         }
     }
 
+    /** Rows [i0,i1) against one panel, k cut into slices of KC so a slice of the panel and of x stay in L2. */
     private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
-        int i = i0;
-        for (; i + 4 <= i1; i += 4) kernel4(x, xOff + i * k, k, wa, wo, out, oo + i * os, os, acc);
-        for (; i < i1; i++) kernel1(x, xOff + i * k, k, wa, wo, out, oo + i * os, acc);
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kl = Math.min(KC, k - p0);
+            boolean a = acc || p0 > 0;
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) kernel4(x, xOff + i * k + p0, k, kl, wa, wo + p0 * NR, out, oo + i * os, os, a);
+            for (; i < i1; i++) kernel1(x, xOff + i * k + p0, kl, wa, wo + p0 * NR, out, oo + i * os, a);
+        }
     }
 
     // The kernels keep every vector in a local by name and call nothing that takes vectors unless it is
     // tiny enough to inline: a vector that escapes (array, field, non-inlined call) is boxed, ~50x slower.
-    private static void kernel4(float[] x, int xo, int k, float[] w, int wo, float[] out, int oo, int os, boolean acc) {
+    private static void kernel4(float[] x, int xo, int xs, int k, float[] w, int wo, float[] out, int oo, int os, boolean acc) {
         FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
         if (acc) {
             int o1 = oo + os, o2 = oo + 2 * os, o3 = oo + 3 * os;
@@ -93,7 +99,7 @@ public final class MatMul {
             c20 = c00; c21 = c00; c22 = c00; c23 = c00;
             c30 = c00; c31 = c00; c32 = c00; c33 = c00;
         }
-        int x1 = xo + k, x2 = xo + 2 * k, x3 = xo + 3 * k;
+        int x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
         for (int p = 0; p < k; p++) {
             int wp = wo + p * NR;
             FloatVector w0 = FloatVector.fromArray(S, w, wp);
