@@ -255,7 +255,7 @@ public final class BenchCommand implements Callable<Integer> {
             double t = tokens / s.median;
             tps[i] = t;
             lo[i] = Double.isNaN(s.ciHigh) ? 0 : t - tokens / s.ciHigh;
-            hi[i] = Double.isNaN(s.ciLow) ? 0 : tokens / s.ciLow - t;
+            hi[i] = Double.isNaN(s.ciLow) || s.ciLow <= 0 ? 0 : tokens / s.ciLow - t;
             String label = v.label + " (" + v.blocks.length + ")";
             labels.add(label);
             System.out.printf("%-8s %6d %10.1f %10.1f %10.1f %8.1f [%5.1f, %5.1f] %11.1f %12.1f %8.1f%%%n", v.label, v.blocks.length,
@@ -265,7 +265,8 @@ public final class BenchCommand implements Callable<Integer> {
             r.put("blocks", v.blocks);
             r.put("ms_per_iteration", statsMap(s, 1e3));
             r.put("tokens_per_second_median", t);
-            r.put("tokens_per_second_ci95", new double[] {tokens / s.ciHigh, tokens / s.ciLow});
+            // the interval of the mean time, as tokens/s; a lower time bound at or below zero leaves the upper end open
+            r.put("tokens_per_second_ci95", new double[] {tokens / s.ciHigh, s.ciLow > 0 ? tokens / s.ciLow : Double.POSITIVE_INFINITY});
             if (p.mode == Mode.GENERATE) {
                 Stats d = Stats.of(Variant.arr(v.decodeSeconds));
                 double dt = (double) p.batch * p.genLen / d.median;
@@ -287,7 +288,9 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("speedup (median tokens/s, pruned / dense): %.3fx with %d of %d blocks removed %s%n", speedup, rem.size(), cfg.nLayers, rem);
         System.out.printf("peaks: %.1f GFLOP/s, %.1f GB/s (%s); roofline = max(FLOPs/peak, bytes/peak) per forward pass%n", gf, gb, peakSrc);
 
-        String cmd = "sleb bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        if (!args.isEmpty() && args.get(0).equals("bench")) args.remove(0);
+        String cmd = "sleb bench " + String.join(" ", args);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("command", cmd);
         doc.put("date", LocalDate.now().toString());
@@ -370,6 +373,6 @@ public final class BenchCommand implements Callable<Integer> {
     private static String fmtTps(Map<String, Object> row, double median) {
         double[] ci = (double[]) row.get("tokens_per_second_ci95");
         if (Double.isNaN(ci[0])) return String.format("%.1f", median);
-        return String.format("%.1f (%.1f-%.1f)", median, ci[0], ci[1]);
+        return String.format("%.1f (%.1f-%s)", median, ci[0], Double.isInfinite(ci[1]) ? "inf" : String.format("%.1f", ci[1]));
     }
 }
