@@ -3,12 +3,13 @@ SHARED ?= ../shared
 MVN ?= mvn -B -q
 SLEB := bin/sleb
 
-.PHONY: help build test demo clean
+.PHONY: help build test demo bench clean
 
 help:
 	@echo "make build   - compile and package target/sleb-j.jar (+ target/lib), launcher bin/sleb"
 	@echo "make test    - run the test suite (tests needing $(SHARED) skip when it is absent)"
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
+	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
 
 build:
 	$(MVN) -DskipTests package
@@ -18,6 +19,9 @@ test:
 
 demo: build
 	@bash scripts/demo.sh "$(SHARED)"
+
+bench: build
+	@bash scripts/bench.sh
 
 clean:
 	$(MVN) clean
