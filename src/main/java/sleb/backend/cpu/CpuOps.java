@@ -73,67 +73,128 @@ final class CpuOps {
 
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Writes keys [batch][n][kvHeads*hd] transposed per head into kT[batch][kvHeads][hd][cap] at positions pos0..pos0+n-1. */
+    static void transposeKeys(Parallel par, float[] k, int batch, int n, int kvHeads, int hd, float[] kT, int cap, int pos0) {
+        int kw = kvHeads * hd;
+        par.forEach(batch * kvHeads, task -> {
+            int b = task / kvHeads, kh = task % kvHeads;
+            int base = task * hd * cap + pos0;
+            for (int t = 0; t < n; t++) {
+                int src = (b * n + t) * kw + kh * hd;
+                for (int i = 0; i < hd; i++) kT[base + i * cap + t] = k[src + i];
+            }
+        });
+    }
+
     /**
-     * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys and values:
-     * [batch][cap][kvHeads*hd] holding positions 0..pos0+n-1. out like q. kT is a work buffer of
-     * batch*kvHeads*hd*(pos0+n) floats: keys transposed per head so that the scores of four query rows
-     * at a time run as vector loops over key positions (one key load feeds four FMAs), whatever the head
-     * size. The weighted sum of values then sweeps positions with the four rows' probabilities broadcast
-     * against vectors of the value rows. vT is unused (kept for callers).
+     * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys kT: transposed
+     * per head, [batch][kvHeads][hd][kCap]; values v: [batch][vCap][kvHeads*hd]; both hold positions
+     * 0..pos0+n-1. out like q. The scores of four query rows at a time run as vector loops over key
+     * positions (one key load feeds four FMAs), whatever the head size; the weighted sum of values sweeps
+     * positions with the rows' probabilities broadcast against vectors of the value rows.
      */
-    static void attention(Parallel par, float[] q, float[] k, float[] v, float[] out, int batch, int n, int pos0, int cap,
-                          int heads, int kvHeads, int hd, float[] kT, float[] vT) {
+    static void attention(Parallel par, float[] q, float[] kT, int kCap, float[] v, float[] out, int batch, int n, int pos0, int vCap,
+                          int heads, int kvHeads, int hd) {
         int group = heads / kvHeads;
         int qw = heads * hd, kw = kvHeads * hd;
         int ctx = pos0 + n;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        par.forEach(batch * kvHeads, task -> {
-            int b = task / kvHeads, kh = task % kvHeads;
-            int base = task * hd * ctx;
-            for (int j = 0; j < ctx; j++) {
-                int src = (b * cap + j) * kw + kh * hd;
-                for (int i = 0; i < hd; i++) kT[base + i * ctx + j] = k[src + i];
-            }
-        });
         // one task per (sequence, head, block of 16 query rows): causal rows differ in cost, the pool balances them
         int rowBlocks = (n + 15) / 16;
         par.forEach(batch * heads * rowBlocks, task -> {
             int rb = task % rowBlocks, bh = task / rowBlocks;
             int b = bh / heads, h = bh % heads, kvh = h / group;
-            int base = (b * kvHeads + kvh) * hd * ctx;
+            int base = (b * kvHeads + kvh) * hd * kCap;
             int need = 4 * ctx + 4 * hd;
             float[] s = SCORES.get();
             if (s.length < need) {
                 s = new float[need];
                 SCORES.set(s);
             }
-            int vBase = b * cap * kw + kvh * hd;
+            int vBase = b * vCap * kw + kvh * hd;
             for (int t = rb * 16, tEnd = Math.min(n, t + 16); t < tEnd; t += 4) {
                 int nr = Math.min(4, tEnd - t);
                 int qs = 4 * ctx; // scaled query rows live after the four score rows
+                int o0 = (b * n + t) * qw + h * hd;
+                if (nr == 1) { // decoding: one row, no duplicated work
+                    for (int i = 0; i < hd; i++) s[qs + i] = q[o0 + i] * scale;
+                    int len = pos0 + t + 1;
+                    scores1(s, qs, hd, kT, base, kCap, len);
+                    float sum = softmaxRow(s, 0, len, len);
+                    weighted1(s, len, v, vBase, kw, hd, out, o0, 1f / sum);
+                    continue;
+                }
                 for (int r = 0; r < 4; r++) {
-                    int qo = (b * n + t + Math.min(r, nr - 1)) * qw + h * hd;
+                    int qo = o0 + Math.min(r, nr - 1) * qw;
                     for (int i = 0; i < hd; i++) s[qs + r * hd + i] = q[qo + i] * scale;
                 }
                 int len = pos0 + t + nr; // keys the last of the rows sees
-                scores4(s, qs, hd, kT, base, ctx, len);
+                scores4(s, qs, hd, kT, base, kCap, ctx, len);
                 float sum0 = softmaxRow(s, 0, pos0 + t + 1, len);
                 float sum1 = softmaxRow(s, ctx, pos0 + t + Math.min(2, nr), len);
                 float sum2 = softmaxRow(s, 2 * ctx, pos0 + t + Math.min(3, nr), len);
                 float sum3 = softmaxRow(s, 3 * ctx, pos0 + t + nr, len);
-                int o0 = (b * n + t) * qw + h * hd;
                 weighted4(s, ctx, len, v, vBase, kw, hd, out, o0, qw, nr, 1f / sum0, 1f / sum1, 1f / sum2, 1f / sum3);
             }
         });
     }
 
-    /** s[r*ctx + j] = qs_r . kT[:, j] for rows r of 0..3 and key positions j < len. */
-    private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int ctx, int len) {
+    /** s[j] = qs . kT[:, j] for key positions j < len, four vectors of positions at a time. */
+    private static void scores1(float[] s, int qs, int hd, float[] kT, int base, int kCap, int len) {
+        int l = S.length(), j = 0;
+        for (; j + 4 * l <= len; j += 4 * l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
+                FloatVector qv = FloatVector.broadcast(S, s[qs + i]);
+                a0 = qv.fma(FloatVector.fromArray(S, kT, ko), a0);
+                a1 = qv.fma(FloatVector.fromArray(S, kT, ko + l), a1);
+                a2 = qv.fma(FloatVector.fromArray(S, kT, ko + 2 * l), a2);
+                a3 = qv.fma(FloatVector.fromArray(S, kT, ko + 3 * l), a3);
+            }
+            a0.intoArray(s, j);
+            a1.intoArray(s, j + l);
+            a2.intoArray(s, j + 2 * l);
+            a3.intoArray(s, j + 3 * l);
+        }
+        for (; j + l <= len; j += l) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) a0 = FloatVector.broadcast(S, s[qs + i]).fma(FloatVector.fromArray(S, kT, ko), a0);
+            a0.intoArray(s, j);
+        }
+        for (; j < len; j++) {
+            float a = 0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) a += s[qs + i] * kT[ko];
+            s[j] = a;
+        }
+    }
+
+    /** out[o0 + c] = inv * sum_j s[j] * v[vBase + j*kw + c]. */
+    private static void weighted1(float[] s, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, float inv) {
+        int l = S.length(), c = 0;
+        for (; c + l <= hd; c += l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0;
+            int j = 0, vo = vBase + c;
+            for (; j + 1 < len; j += 2, vo += 2 * kw) {
+                a0 = FloatVector.broadcast(S, s[j]).fma(FloatVector.fromArray(S, v, vo), a0);
+                a1 = FloatVector.broadcast(S, s[j + 1]).fma(FloatVector.fromArray(S, v, vo + kw), a1);
+            }
+            if (j < len) a0 = FloatVector.broadcast(S, s[j]).fma(FloatVector.fromArray(S, v, vo), a0);
+            a0.add(a1).mul(inv).intoArray(out, o0 + c);
+        }
+        for (; c < hd; c++) {
+            float a = 0;
+            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) a += s[j] * v[vo];
+            out[o0 + c] = a * inv;
+        }
+    }
+
+    /** s[r*ctx + j] = qs_r . kT[:, j] for rows r of 0..3 and key positions j < len (kT rows kCap apart). */
+    private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int kCap, int ctx, int len) {
         int l = S.length(), lv = len - len % l;
         int q1 = qs + hd, q2 = qs + 2 * hd, q3 = qs + 3 * hd;
         for (int j = 0; j < lv; j += l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0, ko = base + j; i < hd; i++, ko += ctx) {
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
                 FloatVector kv = FloatVector.fromArray(S, kT, ko);
                 a0 = FloatVector.broadcast(S, s[qs + i]).fma(kv, a0);
                 a1 = FloatVector.broadcast(S, s[q1 + i]).fma(kv, a1);
@@ -147,7 +208,7 @@ final class CpuOps {
         }
         for (int j = lv; j < len; j++) {
             float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            for (int i = 0, ko = base + j; i < hd; i++, ko += ctx) {
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
                 float kv = kT[ko];
                 a0 += s[qs + i] * kv;
                 a1 += s[q1 + i] * kv;
