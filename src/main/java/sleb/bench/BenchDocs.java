@@ -26,6 +26,15 @@ public final class BenchDocs {
         AtomicFiles.writeString(md, text);
     }
 
+    /** The 1-minute load average (other jobs on the machine), or NaN where unreadable. */
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** The CPU model name as lscpu prints it (from /proc/cpuinfo), or os.arch where that is unreadable. */
     public static String cpuModel() {
         try {

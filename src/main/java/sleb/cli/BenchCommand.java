@@ -165,9 +165,12 @@ public final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
+    private double loadAtStart = Double.NaN;
+
     @Override
     public Integer call() throws Exception {
         Plan p = plan();
+        loadAtStart = BenchDocs.loadAverage();
         Backend be = openBackend();
         try {
             ModelConfig cfg = synthetic != null ? Shapes.config(synthetic, layers) : null;
@@ -294,7 +297,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("command", cmd);
         doc.put("date", LocalDate.now().toString());
-        doc.put("machine", Map.of("cpu", BenchDocs.cpuModel(), "cores", Runtime.getRuntime().availableProcessors()));
+        doc.put("machine", Map.of("cpu", BenchDocs.cpuModel(), "cores", Runtime.getRuntime().availableProcessors(), "load_average_at_start", loadAtStart));
         doc.put("backend", backend);
         doc.put("model", source);
         doc.put("config", cfg.describe());
@@ -342,7 +345,8 @@ public final class BenchCommand implements Callable<Integer> {
     private void appendMd(ModelConfig cfg, Plan p, List<Variant> variants, List<Map<String, Object>> rows, double[] tps, double speedup,
                           List<Integer> rem, double gf, double gb, String peakSrc, String dtypeName, String cmd) throws Exception {
         String shape = synthetic != null ? synthetic : model.getFileName().toString();
-        String machine = BenchDocs.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+        String machine = BenchDocs.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores"
+                + String.format(", load %.1f at start", loadAtStart);
         String protoShort = p.mode == Mode.PROMPT ? String.format("b%d x p%d, %d iters", p.batch, p.promptLen, p.iters)
                 : String.format("b%d, p%d, g%d, %d iters", p.batch, p.promptLen, p.genLen, p.iters);
         boolean pruned = variants.size() > 1;
