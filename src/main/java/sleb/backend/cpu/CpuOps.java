@@ -192,7 +192,35 @@ final class CpuOps {
     private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int kCap, int ctx, int len) {
         int l = S.length(), lv = len - len % l;
         int q1 = qs + hd, q2 = qs + 2 * hd, q3 = qs + 3 * hd;
-        for (int j = 0; j < lv; j += l) {
+        int j0 = 0;
+        for (; j0 + 2 * l <= lv; j0 += 2 * l) { // two vectors of positions: each broadcast feeds two FMAs
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int i = 0, ko = base + j0; i < hd; i++, ko += kCap) {
+                FloatVector kv = FloatVector.fromArray(S, kT, ko);
+                FloatVector kw = FloatVector.fromArray(S, kT, ko + l);
+                FloatVector qv = FloatVector.broadcast(S, s[qs + i]);
+                a0 = qv.fma(kv, a0);
+                b0 = qv.fma(kw, b0);
+                qv = FloatVector.broadcast(S, s[q1 + i]);
+                a1 = qv.fma(kv, a1);
+                b1 = qv.fma(kw, b1);
+                qv = FloatVector.broadcast(S, s[q2 + i]);
+                a2 = qv.fma(kv, a2);
+                b2 = qv.fma(kw, b2);
+                qv = FloatVector.broadcast(S, s[q3 + i]);
+                a3 = qv.fma(kv, a3);
+                b3 = qv.fma(kw, b3);
+            }
+            a0.intoArray(s, j0);
+            b0.intoArray(s, j0 + l);
+            a1.intoArray(s, ctx + j0);
+            b1.intoArray(s, ctx + j0 + l);
+            a2.intoArray(s, 2 * ctx + j0);
+            b2.intoArray(s, 2 * ctx + j0 + l);
+            a3.intoArray(s, 3 * ctx + j0);
+            b3.intoArray(s, 3 * ctx + j0 + l);
+        }
+        for (int j = j0; j < lv; j += l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
                 FloatVector kv = FloatVector.fromArray(S, kT, ko);
@@ -224,9 +252,14 @@ final class CpuOps {
 
     /** exp(s - max) over the valid positions [0, valid) of a row, zero over [valid, len); returns the sum. */
     private static float softmaxRow(float[] s, int o, int valid, int len) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < valid; j++) max = Math.max(max, s[o + j]);
         int l = S.length(), lv = valid - valid % l;
+        float max = Float.NEGATIVE_INFINITY;
+        if (lv > 0) {
+            FloatVector m = FloatVector.fromArray(S, s, o);
+            for (int j = l; j < lv; j += l) m = m.max(FloatVector.fromArray(S, s, o + j));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (int j = lv; j < valid; j++) max = Math.max(max, s[o + j]);
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector sumv = FloatVector.zero(S);
         for (int j = 0; j < lv; j += l) {
@@ -248,6 +281,39 @@ final class CpuOps {
                                   float inv0, float inv1, float inv2, float inv3) {
         int l = S.length();
         int c = 0;
+        for (; c + 2 * l <= hd; c += 2 * l) { // two vectors of the head: each broadcast feeds two FMAs
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
+                FloatVector vv = FloatVector.fromArray(S, v, vo);
+                FloatVector vw = FloatVector.fromArray(S, v, vo + l);
+                FloatVector p = FloatVector.broadcast(S, s[j]);
+                a0 = p.fma(vv, a0);
+                b0 = p.fma(vw, b0);
+                p = FloatVector.broadcast(S, s[ctx + j]);
+                a1 = p.fma(vv, a1);
+                b1 = p.fma(vw, b1);
+                p = FloatVector.broadcast(S, s[2 * ctx + j]);
+                a2 = p.fma(vv, a2);
+                b2 = p.fma(vw, b2);
+                p = FloatVector.broadcast(S, s[3 * ctx + j]);
+                a3 = p.fma(vv, a3);
+                b3 = p.fma(vw, b3);
+            }
+            a0.mul(inv0).intoArray(out, o0 + c);
+            b0.mul(inv0).intoArray(out, o0 + c + l);
+            if (nr > 1) {
+                a1.mul(inv1).intoArray(out, o0 + qw + c);
+                b1.mul(inv1).intoArray(out, o0 + qw + c + l);
+            }
+            if (nr > 2) {
+                a2.mul(inv2).intoArray(out, o0 + 2 * qw + c);
+                b2.mul(inv2).intoArray(out, o0 + 2 * qw + c + l);
+            }
+            if (nr > 3) {
+                a3.mul(inv3).intoArray(out, o0 + 3 * qw + c);
+                b3.mul(inv3).intoArray(out, o0 + 3 * qw + c + l);
+            }
+        }
         for (; c + l <= hd; c += l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
