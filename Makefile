@@ -6,12 +6,13 @@ SLEB := bin/sleb
 include native-kernels/kernels.mk
 include native-kernels/dist.mk
 
-.PHONY: help build test demo clean
+.PHONY: help build test demo bench clean
 
 help:
 	@echo "make build   - compile and package target/sleb-j.jar (+ target/lib), launcher bin/sleb"
 	@echo "make test    - run the test suite (tests needing $(SHARED) skip when it is absent)"
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
+	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
 
 build:
 	rm -rf target/lib
@@ -22,6 +23,9 @@ test:
 
 demo: build
 	@bash scripts/demo.sh "$(SHARED)"
+
+bench: build
+	@bash scripts/bench.sh
 
 clean:
 	$(MVN) clean

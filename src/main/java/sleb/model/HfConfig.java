@@ -28,6 +28,17 @@ public final class HfConfig {
         return parse(c, configFile);
     }
 
+    /** Parses config.json text that did not come from a file of its own (e.g. a jar resource); {@code label} names it in errors. */
+    public static ModelConfig parse(String json, Path label) {
+        JsonObject c;
+        try {
+            c = StrictJson.parseObject(json);
+        } catch (JsonParseException ex) {
+            throw new ModelFormatException(label + " is not valid JSON (" + StrictJson.reason(ex) + "); fix it");
+        }
+        return parse(c, label);
+    }
+
     static ModelConfig parse(JsonObject c, Path file) {
         String arch = null;
         JsonElement archs = get(c, "architectures");

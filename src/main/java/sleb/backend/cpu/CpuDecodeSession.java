@@ -2,7 +2,7 @@ package sleb.backend.cpu;
 
 import sleb.backend.DecodeSession;
 
-/** KV-cached decoding on the CPU: caches [batch][maxLen][kvDim] for the blocks that run. */
+/** KV-cached decoding on the CPU: per block that runs, keys [batch][kvHeads][headDim][maxLen] (transposed per head) and values [batch][maxLen][kvDim]. */
 final class CpuDecodeSession implements DecodeSession {
     private final CpuLoadedModel model;
     private final int batch, maxLen;

@@ -106,7 +106,8 @@ public final class CpuLoadedModel implements LoadedModel {
 
     /**
      * One block over batch x n rows at positions pos0..pos0+n-1. With caches, new keys and values are
-     * written at those positions of [batch][cap][kvDim] and attention reads positions 0..pos0+n-1;
+     * written at those positions (keys transposed per head, [batch][kvHeads][headDim][cap]; values as rows,
+     * [batch][cap][kvDim]) and attention reads positions 0..pos0+n-1;
      * without, the block's own keys and values are the whole context.
      */
     void block(int li, float[] x, int batch, int n, int pos0, float[] kCache, float[] vCache, int cap) {
@@ -128,19 +129,21 @@ public final class CpuLoadedModel implements LoadedModel {
         }
         CpuOps.rope(q, rows, cfg.nHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
         CpuOps.rope(k, rows, cfg.nKvHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
-        if (kCache != null) {
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(k, b * n * kvd, kCache, (b * cap + pos0) * kvd, n * kvd);
-                System.arraycopy(v, b * n * kvd, vCache, (b * cap + pos0) * kvd, n * kvd);
-            }
+        float[] kT;
+        int kCap;
+        if (kCache != null) { // session: keys kept transposed per head, values as rows; only the new positions are written
+            CpuOps.transposeKeys(par, k, batch, n, cfg.nKvHeads, cfg.headDim, kCache, cap, pos0);
+            for (int b = 0; b < batch; b++) System.arraycopy(v, b * n * kvd, vCache, (b * cap + pos0) * kvd, n * kvd);
+            kT = kCache;
+            kCap = cap;
         } else {
-            kCache = k;
+            kT = scratch.get(9, rows * kvd);
+            CpuOps.transposeKeys(par, k, batch, n, cfg.nKvHeads, cfg.headDim, kT, n, 0);
+            kCap = n;
             vCache = v;
         }
         float[] att = scratch.get(4, rows * qd);
-        int tw = batch * cfg.kvDim() * (pos0 + n);
-        CpuOps.attention(par, q, kCache, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
-                scratch.get(9, tw), scratch.get(10, tw));
+        CpuOps.attention(par, q, kT, kCap, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
         MatMul.apply(par, att, 0, rows, l.wo, x, 0, dim, true);
 
         CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);

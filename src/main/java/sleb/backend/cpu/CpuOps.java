@@ -73,70 +73,267 @@ final class CpuOps {
 
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Writes keys [batch][n][kvHeads*hd] transposed per head into kT[batch][kvHeads][hd][cap] at positions pos0..pos0+n-1. */
+    static void transposeKeys(Parallel par, float[] k, int batch, int n, int kvHeads, int hd, float[] kT, int cap, int pos0) {
+        int kw = kvHeads * hd;
+        par.forEach(batch * kvHeads, task -> {
+            int b = task / kvHeads, kh = task % kvHeads;
+            int base = task * hd * cap + pos0;
+            for (int t = 0; t < n; t++) {
+                int src = (b * n + t) * kw + kh * hd;
+                for (int i = 0; i < hd; i++) kT[base + i * cap + t] = k[src + i];
+            }
+        });
+    }
+
     /**
-     * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys and values:
-     * [batch][cap][kvHeads*hd] holding positions 0..pos0+n-1. out like q. kT and vT are work buffers of
-     * batch*kvHeads*hd*(pos0+n) floats: keys and values transposed per head so that scores and the
-     * weighted sum of values run as vector loops over key positions, whatever the head size.
+     * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys kT: transposed
+     * per head, [batch][kvHeads][hd][kCap]; values v: [batch][vCap][kvHeads*hd]; both hold positions
+     * 0..pos0+n-1. out like q. The scores of four query rows at a time run as vector loops over key
+     * positions (one key load feeds four FMAs), whatever the head size; the weighted sum of values sweeps
+     * positions with the rows' probabilities broadcast against vectors of the value rows.
      */
-    static void attention(Parallel par, float[] q, float[] k, float[] v, float[] out, int batch, int n, int pos0, int cap,
-                          int heads, int kvHeads, int hd, float[] kT, float[] vT) {
+    static void attention(Parallel par, float[] q, float[] kT, int kCap, float[] v, float[] out, int batch, int n, int pos0, int vCap,
+                          int heads, int kvHeads, int hd) {
         int group = heads / kvHeads;
         int qw = heads * hd, kw = kvHeads * hd;
         int ctx = pos0 + n;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        par.forEach(batch * kvHeads, task -> {
-            int b = task / kvHeads, kh = task % kvHeads;
-            int base = task * hd * ctx;
-            for (int j = 0; j < ctx; j++) {
-                int src = (b * cap + j) * kw + kh * hd;
-                for (int i = 0; i < hd; i++) {
-                    kT[base + i * ctx + j] = k[src + i];
-                    vT[base + i * ctx + j] = v[src + i];
-                }
-            }
-        });
         // one task per (sequence, head, block of 16 query rows): causal rows differ in cost, the pool balances them
         int rowBlocks = (n + 15) / 16;
         par.forEach(batch * heads * rowBlocks, task -> {
             int rb = task % rowBlocks, bh = task / rowBlocks;
             int b = bh / heads, h = bh % heads, kvh = h / group;
-            int base = (b * kvHeads + kvh) * hd * ctx;
+            int base = (b * kvHeads + kvh) * hd * kCap;
+            int need = 4 * ctx + 4 * hd;
             float[] s = SCORES.get();
-            if (s.length < ctx) {
-                s = new float[ctx];
+            if (s.length < need) {
+                s = new float[need];
                 SCORES.set(s);
             }
-            for (int t = rb * 16, tEnd = Math.min(n, t + 16); t < tEnd; t++) {
-                int qo = (b * n + t) * qw + h * hd;
-                int len = pos0 + t + 1;
-                int lv = len - len % S.length();
-                java.util.Arrays.fill(s, 0, len, 0f);
-                for (int i = 0; i < hd; i++) {
-                    float qi = q[qo + i] * scale;
-                    FloatVector qv = FloatVector.broadcast(S, qi);
-                    int ko = base + i * ctx;
-                    for (int j = 0; j < lv; j += S.length())
-                        qv.fma(FloatVector.fromArray(S, kT, ko + j), FloatVector.fromArray(S, s, j)).intoArray(s, j);
-                    for (int j = lv; j < len; j++) s[j] += qi * kT[ko + j];
+            int vBase = b * vCap * kw + kvh * hd;
+            for (int t = rb * 16, tEnd = Math.min(n, t + 16); t < tEnd; t += 4) {
+                int nr = Math.min(4, tEnd - t);
+                int qs = 4 * ctx; // scaled query rows live after the four score rows
+                int o0 = (b * n + t) * qw + h * hd;
+                if (nr == 1) { // decoding: one row, no duplicated work
+                    for (int i = 0; i < hd; i++) s[qs + i] = q[o0 + i] * scale;
+                    int len = pos0 + t + 1;
+                    scores1(s, qs, hd, kT, base, kCap, len);
+                    float sum = softmaxRow(s, 0, len, len);
+                    weighted1(s, len, v, vBase, kw, hd, out, o0, 1f / sum);
+                    continue;
                 }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) max = Math.max(max, s[j]);
-                FloatVector mv = FloatVector.broadcast(S, max);
-                FloatVector sumv = FloatVector.zero(S);
-                for (int j = 0; j < lv; j += S.length()) {
-                    FloatVector e = FloatVector.fromArray(S, s, j).sub(mv).lanewise(VectorOperators.EXP);
-                    e.intoArray(s, j);
-                    sumv = sumv.add(e);
+                for (int r = 0; r < 4; r++) {
+                    int qo = o0 + Math.min(r, nr - 1) * qw;
+                    for (int i = 0; i < hd; i++) s[qs + r * hd + i] = q[qo + i] * scale;
                 }
-                double sum = sumv.reduceLanes(VectorOperators.ADD);
-                for (int j = lv; j < len; j++) {
-                    s[j] = (float) Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                float inv = (float) (1.0 / sum);
-                for (int i = 0; i < hd; i++) out[qo + i] = MatMul.dot(s, 0, vT, base + i * ctx, len) * inv;
+                int len = pos0 + t + nr; // keys the last of the rows sees
+                scores4(s, qs, hd, kT, base, kCap, ctx, len);
+                float sum0 = softmaxRow(s, 0, pos0 + t + 1, len);
+                float sum1 = softmaxRow(s, ctx, pos0 + t + Math.min(2, nr), len);
+                float sum2 = softmaxRow(s, 2 * ctx, pos0 + t + Math.min(3, nr), len);
+                float sum3 = softmaxRow(s, 3 * ctx, pos0 + t + nr, len);
+                weighted4(s, ctx, len, v, vBase, kw, hd, out, o0, qw, nr, 1f / sum0, 1f / sum1, 1f / sum2, 1f / sum3);
             }
         });
+    }
+
+    /** s[j] = qs . kT[:, j] for key positions j < len, four vectors of positions at a time. */
+    private static void scores1(float[] s, int qs, int hd, float[] kT, int base, int kCap, int len) {
+        int l = S.length(), j = 0;
+        for (; j + 4 * l <= len; j += 4 * l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
+                FloatVector qv = FloatVector.broadcast(S, s[qs + i]);
+                a0 = qv.fma(FloatVector.fromArray(S, kT, ko), a0);
+                a1 = qv.fma(FloatVector.fromArray(S, kT, ko + l), a1);
+                a2 = qv.fma(FloatVector.fromArray(S, kT, ko + 2 * l), a2);
+                a3 = qv.fma(FloatVector.fromArray(S, kT, ko + 3 * l), a3);
+            }
+            a0.intoArray(s, j);
+            a1.intoArray(s, j + l);
+            a2.intoArray(s, j + 2 * l);
+            a3.intoArray(s, j + 3 * l);
+        }
+        for (; j + l <= len; j += l) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) a0 = FloatVector.broadcast(S, s[qs + i]).fma(FloatVector.fromArray(S, kT, ko), a0);
+            a0.intoArray(s, j);
+        }
+        for (; j < len; j++) {
+            float a = 0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) a += s[qs + i] * kT[ko];
+            s[j] = a;
+        }
+    }
+
+    /** out[o0 + c] = inv * sum_j s[j] * v[vBase + j*kw + c]. */
+    private static void weighted1(float[] s, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, float inv) {
+        int l = S.length(), c = 0;
+        for (; c + l <= hd; c += l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0;
+            int j = 0, vo = vBase + c;
+            for (; j + 1 < len; j += 2, vo += 2 * kw) {
+                a0 = FloatVector.broadcast(S, s[j]).fma(FloatVector.fromArray(S, v, vo), a0);
+                a1 = FloatVector.broadcast(S, s[j + 1]).fma(FloatVector.fromArray(S, v, vo + kw), a1);
+            }
+            if (j < len) a0 = FloatVector.broadcast(S, s[j]).fma(FloatVector.fromArray(S, v, vo), a0);
+            a0.add(a1).mul(inv).intoArray(out, o0 + c);
+        }
+        for (; c < hd; c++) {
+            float a = 0;
+            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) a += s[j] * v[vo];
+            out[o0 + c] = a * inv;
+        }
+    }
+
+    /** s[r*ctx + j] = qs_r . kT[:, j] for rows r of 0..3 and key positions j < len (kT rows kCap apart). */
+    private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int kCap, int ctx, int len) {
+        int l = S.length(), lv = len - len % l;
+        int q1 = qs + hd, q2 = qs + 2 * hd, q3 = qs + 3 * hd;
+        int j0 = 0;
+        for (; j0 + 2 * l <= lv; j0 += 2 * l) { // two vectors of positions: each broadcast feeds two FMAs
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int i = 0, ko = base + j0; i < hd; i++, ko += kCap) {
+                FloatVector kv = FloatVector.fromArray(S, kT, ko);
+                FloatVector kw = FloatVector.fromArray(S, kT, ko + l);
+                FloatVector qv = FloatVector.broadcast(S, s[qs + i]);
+                a0 = qv.fma(kv, a0);
+                b0 = qv.fma(kw, b0);
+                qv = FloatVector.broadcast(S, s[q1 + i]);
+                a1 = qv.fma(kv, a1);
+                b1 = qv.fma(kw, b1);
+                qv = FloatVector.broadcast(S, s[q2 + i]);
+                a2 = qv.fma(kv, a2);
+                b2 = qv.fma(kw, b2);
+                qv = FloatVector.broadcast(S, s[q3 + i]);
+                a3 = qv.fma(kv, a3);
+                b3 = qv.fma(kw, b3);
+            }
+            a0.intoArray(s, j0);
+            b0.intoArray(s, j0 + l);
+            a1.intoArray(s, ctx + j0);
+            b1.intoArray(s, ctx + j0 + l);
+            a2.intoArray(s, 2 * ctx + j0);
+            b2.intoArray(s, 2 * ctx + j0 + l);
+            a3.intoArray(s, 3 * ctx + j0);
+            b3.intoArray(s, 3 * ctx + j0 + l);
+        }
+        for (int j = j0; j < lv; j += l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
+                FloatVector kv = FloatVector.fromArray(S, kT, ko);
+                a0 = FloatVector.broadcast(S, s[qs + i]).fma(kv, a0);
+                a1 = FloatVector.broadcast(S, s[q1 + i]).fma(kv, a1);
+                a2 = FloatVector.broadcast(S, s[q2 + i]).fma(kv, a2);
+                a3 = FloatVector.broadcast(S, s[q3 + i]).fma(kv, a3);
+            }
+            a0.intoArray(s, j);
+            a1.intoArray(s, ctx + j);
+            a2.intoArray(s, 2 * ctx + j);
+            a3.intoArray(s, 3 * ctx + j);
+        }
+        for (int j = lv; j < len; j++) {
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
+                float kv = kT[ko];
+                a0 += s[qs + i] * kv;
+                a1 += s[q1 + i] * kv;
+                a2 += s[q2 + i] * kv;
+                a3 += s[q3 + i] * kv;
+            }
+            s[j] = a0;
+            s[ctx + j] = a1;
+            s[2 * ctx + j] = a2;
+            s[3 * ctx + j] = a3;
+        }
+    }
+
+    /** exp(s - max) over the valid positions [0, valid) of a row, zero over [valid, len); returns the sum. */
+    private static float softmaxRow(float[] s, int o, int valid, int len) {
+        int l = S.length(), lv = valid - valid % l;
+        float max = Float.NEGATIVE_INFINITY;
+        if (lv > 0) {
+            FloatVector m = FloatVector.fromArray(S, s, o);
+            for (int j = l; j < lv; j += l) m = m.max(FloatVector.fromArray(S, s, o + j));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (int j = lv; j < valid; j++) max = Math.max(max, s[o + j]);
+        FloatVector mv = FloatVector.broadcast(S, max);
+        FloatVector sumv = FloatVector.zero(S);
+        for (int j = 0; j < lv; j += l) {
+            FloatVector e = FloatVector.fromArray(S, s, o + j).sub(mv).lanewise(VectorOperators.EXP);
+            e.intoArray(s, o + j);
+            sumv = sumv.add(e);
+        }
+        double sum = sumv.reduceLanes(VectorOperators.ADD);
+        for (int j = lv; j < valid; j++) {
+            s[o + j] = (float) Math.exp(s[o + j] - max);
+            sum += s[o + j];
+        }
+        for (int j = valid; j < len; j++) s[o + j] = 0f;
+        return (float) sum;
+    }
+
+    /** out row r (r < nr) = inv[r] * sum_j s[r*ctx + j] * v[vBase + j*kw .. + hd). */
+    private static void weighted4(float[] s, int ctx, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, int qw, int nr,
+                                  float inv0, float inv1, float inv2, float inv3) {
+        int l = S.length();
+        int c = 0;
+        for (; c + 2 * l <= hd; c += 2 * l) { // two vectors of the head: each broadcast feeds two FMAs
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
+                FloatVector vv = FloatVector.fromArray(S, v, vo);
+                FloatVector vw = FloatVector.fromArray(S, v, vo + l);
+                FloatVector p = FloatVector.broadcast(S, s[j]);
+                a0 = p.fma(vv, a0);
+                b0 = p.fma(vw, b0);
+                p = FloatVector.broadcast(S, s[ctx + j]);
+                a1 = p.fma(vv, a1);
+                b1 = p.fma(vw, b1);
+                p = FloatVector.broadcast(S, s[2 * ctx + j]);
+                a2 = p.fma(vv, a2);
+                b2 = p.fma(vw, b2);
+                p = FloatVector.broadcast(S, s[3 * ctx + j]);
+                a3 = p.fma(vv, a3);
+                b3 = p.fma(vw, b3);
+            }
+            a0.mul(inv0).intoArray(out, o0 + c);
+            b0.mul(inv0).intoArray(out, o0 + c + l);
+            if (nr > 1) {
+                a1.mul(inv1).intoArray(out, o0 + qw + c);
+                b1.mul(inv1).intoArray(out, o0 + qw + c + l);
+            }
+            if (nr > 2) {
+                a2.mul(inv2).intoArray(out, o0 + 2 * qw + c);
+                b2.mul(inv2).intoArray(out, o0 + 2 * qw + c + l);
+            }
+            if (nr > 3) {
+                a3.mul(inv3).intoArray(out, o0 + 3 * qw + c);
+                b3.mul(inv3).intoArray(out, o0 + 3 * qw + c + l);
+            }
+        }
+        for (; c + l <= hd; c += l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
+                FloatVector vv = FloatVector.fromArray(S, v, vo);
+                a0 = FloatVector.broadcast(S, s[j]).fma(vv, a0);
+                a1 = FloatVector.broadcast(S, s[ctx + j]).fma(vv, a1);
+                a2 = FloatVector.broadcast(S, s[2 * ctx + j]).fma(vv, a2);
+                a3 = FloatVector.broadcast(S, s[3 * ctx + j]).fma(vv, a3);
+            }
+            a0.mul(inv0).intoArray(out, o0 + c);
+            if (nr > 1) a1.mul(inv1).intoArray(out, o0 + qw + c);
+            if (nr > 2) a2.mul(inv2).intoArray(out, o0 + 2 * qw + c);
+            if (nr > 3) a3.mul(inv3).intoArray(out, o0 + 3 * qw + c);
+        }
+        for (; c < hd; c++) { // head sizes that are not a multiple of the vector length
+            for (int r = 0; r < nr; r++) {
+                float a = 0;
+                for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) a += s[r * ctx + j] * v[vo];
+                out[o0 + r * qw + c] = a * (r == 0 ? inv0 : r == 1 ? inv1 : r == 2 ? inv2 : inv3);
+            }
+        }
     }
 }

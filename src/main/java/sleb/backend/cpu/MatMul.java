@@ -6,108 +6,139 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * out[i][j] (+)= sum_k x[i][k] * W[j][k]: activations times a transposed weight matrix (nn.Linear).
- * Work is cut into (row chunk of x) x (block of W rows) tasks. Inside a task a 4x4 register tile
- * (4 rows of x against 4 rows of W, 16 vector accumulators) is swept along k, so each vector load
- * feeds two FMAs; 16-bit weights are widened four rows at a time into a per-thread tile.
+ * W is packed in panels of NR = 4 vectors of output columns ({@link WeightMatrix}). The microkernel
+ * holds a 4 x NR tile of out in 16 vector registers and sweeps k: per step it loads the panel's four
+ * vectors (contiguous memory), broadcasts one x value per row and issues 16 FMAs, no reductions across
+ * lanes. Single rows (decoding) use a 1 x NR kernel that streams each weight once. Work is cut into
+ * (chunk of x rows) x (group of panels) tasks over all threads; 16-bit panels are widened one at a
+ * time into a per-thread tile, reused by every row of the chunk.
  */
 public final class MatMul {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int X_CHUNK = 64;   // rows of x per task: 64 x K floats stay in L2
-    private static final int W_BLOCK = 64;   // rows of W per task
+    private static final int NR = WeightMatrix.NR;
+    private static final int X_CHUNK = 64;   // rows of x per task
+    private static final int KC = 512;       // k per slice: 64 rows of x and a panel slice, 128 KiB each at 512-bit
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {}
 
     public static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate) {
-        int k = w.cols, m = w.rows;
+        int k = w.cols, panels = w.panels;
         int xChunks = (n + X_CHUNK - 1) / X_CHUNK;
-        int wBlocks = (m + W_BLOCK - 1) / W_BLOCK;
-        par.forEach(xChunks * wBlocks, task -> {
-            int xc = task / wBlocks, wb = task % wBlocks;
+        int want = par.threads() * 8;
+        int perTask = Math.max(1, (int) Math.min(panels, (long) panels * xChunks / want));
+        int groups = (panels + perTask - 1) / perTask;
+        par.forEach(xChunks * groups, task -> {
+            int xc = task / groups, g = task % groups;
             int i0 = xc * X_CHUNK, i1 = Math.min(n, i0 + X_CHUNK);
-            int j0 = wb * W_BLOCK, j1 = Math.min(m, j0 + W_BLOCK);
-            block(x, xOff, i0, i1, w, j0, j1, k, out, outOff, outStride, accumulate);
+            int q0 = g * perTask, q1 = Math.min(panels, q0 + perTask);
+            for (int q = q0; q < q1; q++) panel(x, xOff, i0, i1, w, q, k, out, outOff, outStride, accumulate);
         });
     }
 
-    /** Single-threaded product of rows [i0,i1) of x with rows [j0,j1) of W. */
-    static void block(float[] x, int xOff, int i0, int i1, WeightMatrix w, int j0, int j1, int k,
-                      float[] out, int outOff, int outStride, boolean acc) {
+    private static final ThreadLocal<float[]> PARTIAL = ThreadLocal.withInitial(() -> new float[X_CHUNK * NR]);
+
+    /** Rows [i0,i1) of x times panel q of W, single-threaded. */
+    static void panel(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc) {
         float[] wa;
-        int wBase;
-        for (int j = j0; j < j1; j += 4) {
-            int nj = Math.min(4, j1 - j);
-            if (w.f32 != null) {
-                wa = w.f32;
-                wBase = j * k;
-            } else {
-                float[] tile = TILE.get();
-                if (tile.length < 4 * k) {
-                    tile = new float[4 * k];
-                    TILE.set(tile);
-                }
-                w.widenRows(j, nj, tile);
-                wa = tile;
-                wBase = 0;
+        int wo;
+        if (w.f32 != null) {
+            wa = w.f32;
+            wo = q * k * NR;
+        } else {
+            wa = TILE.get();
+            if (wa.length < k * NR) {
+                wa = new float[k * NR];
+                TILE.set(wa);
             }
-            int i = i0;
-            if (nj == 4) {
-                for (; i + 4 <= i1; i += 4) tile4x4(x, xOff + i * k, k, wa, wBase, out, outOff + i * outStride + j, outStride, acc);
-            }
-            for (; i < i1; i++) {
-                for (int jj = 0; jj < nj; jj++) {
-                    float d = dot(x, xOff + i * k, wa, wBase + jj * k, k);
-                    int o = outOff + i * outStride + j + jj;
-                    out[o] = acc ? out[o] + d : d;
-                }
+            w.widenPanel(q, wa);
+            wo = 0;
+        }
+        int j = q * NR, cols = Math.min(NR, w.rows - j);
+        if (cols == NR) {
+            rows(x, xOff, i0, i1, k, wa, wo, out, outOff + j, os, acc);
+        } else { // the last, partial panel: full-width tiles into a scratch block, then the valid columns
+            float[] t = PARTIAL.get();
+            rows(x, xOff, i0, i1, k, wa, wo, t, -i0 * NR, NR, false);
+            for (int i = i0; i < i1; i++) {
+                int o = outOff + i * os + j, so = (i - i0) * NR;
+                for (int c = 0; c < cols; c++) out[o + c] = acc ? out[o + c] + t[so + c] : t[so + c];
             }
         }
     }
 
-    private static void tile4x4(float[] x, int xo, int k, float[] w, int wo, float[] out, int oo, int os, boolean acc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        int kv = k - k % L;
-        for (int p = 0; p < kv; p += L) {
-            FloatVector w0 = FloatVector.fromArray(S, w, wo + p);
-            FloatVector w1 = FloatVector.fromArray(S, w, wo + k + p);
-            FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * k + p);
-            FloatVector w3 = FloatVector.fromArray(S, w, wo + 3 * k + p);
-            FloatVector a = FloatVector.fromArray(S, x, xo + p);
+    /** Rows [i0,i1) against one panel, k cut into slices of KC so a slice of the panel and of x stay in L2. */
+    private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kl = Math.min(KC, k - p0);
+            boolean a = acc || p0 > 0;
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) kernel4(x, xOff + i * k + p0, k, kl, wa, wo + p0 * NR, out, oo + i * os, os, a);
+            for (; i < i1; i++) kernel1(x, xOff + i * k + p0, kl, wa, wo + p0 * NR, out, oo + i * os, a);
+        }
+    }
+
+    // The kernels keep every vector in a local by name and call nothing that takes vectors unless it is
+    // tiny enough to inline: a vector that escapes (array, field, non-inlined call) is boxed, ~50x slower.
+    private static void kernel4(float[] x, int xo, int xs, int k, float[] w, int wo, float[] out, int oo, int os, boolean acc) {
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+        if (acc) {
+            int o1 = oo + os, o2 = oo + 2 * os, o3 = oo + 3 * os;
+            c00 = FloatVector.fromArray(S, out, oo); c01 = FloatVector.fromArray(S, out, oo + L);
+            c02 = FloatVector.fromArray(S, out, oo + 2 * L); c03 = FloatVector.fromArray(S, out, oo + 3 * L);
+            c10 = FloatVector.fromArray(S, out, o1); c11 = FloatVector.fromArray(S, out, o1 + L);
+            c12 = FloatVector.fromArray(S, out, o1 + 2 * L); c13 = FloatVector.fromArray(S, out, o1 + 3 * L);
+            c20 = FloatVector.fromArray(S, out, o2); c21 = FloatVector.fromArray(S, out, o2 + L);
+            c22 = FloatVector.fromArray(S, out, o2 + 2 * L); c23 = FloatVector.fromArray(S, out, o2 + 3 * L);
+            c30 = FloatVector.fromArray(S, out, o3); c31 = FloatVector.fromArray(S, out, o3 + L);
+            c32 = FloatVector.fromArray(S, out, o3 + 2 * L); c33 = FloatVector.fromArray(S, out, o3 + 3 * L);
+        } else {
+            c00 = FloatVector.zero(S); c01 = c00; c02 = c00; c03 = c00;
+            c10 = c00; c11 = c00; c12 = c00; c13 = c00;
+            c20 = c00; c21 = c00; c22 = c00; c23 = c00;
+            c30 = c00; c31 = c00; c32 = c00; c33 = c00;
+        }
+        int x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
+        for (int p = 0; p < k; p++) {
+            int wp = wo + p * NR;
+            FloatVector w0 = FloatVector.fromArray(S, w, wp);
+            FloatVector w1 = FloatVector.fromArray(S, w, wp + L);
+            FloatVector w2 = FloatVector.fromArray(S, w, wp + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, w, wp + 3 * L);
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
             c00 = a.fma(w0, c00); c01 = a.fma(w1, c01); c02 = a.fma(w2, c02); c03 = a.fma(w3, c03);
-            a = FloatVector.fromArray(S, x, xo + k + p);
+            a = FloatVector.broadcast(S, x[x1 + p]);
             c10 = a.fma(w0, c10); c11 = a.fma(w1, c11); c12 = a.fma(w2, c12); c13 = a.fma(w3, c13);
-            a = FloatVector.fromArray(S, x, xo + 2 * k + p);
+            a = FloatVector.broadcast(S, x[x2 + p]);
             c20 = a.fma(w0, c20); c21 = a.fma(w1, c21); c22 = a.fma(w2, c22); c23 = a.fma(w3, c23);
-            a = FloatVector.fromArray(S, x, xo + 3 * k + p);
+            a = FloatVector.broadcast(S, x[x3 + p]);
             c30 = a.fma(w0, c30); c31 = a.fma(w1, c31); c32 = a.fma(w2, c32); c33 = a.fma(w3, c33);
         }
-        // Reduce each accumulator by name: an array of vectors would force them out of registers into boxes.
-        store(c00, c01, c02, c03, x, xo, k, kv, w, wo, out, oo, acc);
-        store(c10, c11, c12, c13, x, xo + k, k, kv, w, wo, out, oo + os, acc);
-        store(c20, c21, c22, c23, x, xo + 2 * k, k, kv, w, wo, out, oo + 2 * os, acc);
-        store(c30, c31, c32, c33, x, xo + 3 * k, k, kv, w, wo, out, oo + 3 * os, acc);
+        int o1 = oo + os, o2 = oo + 2 * os, o3 = oo + 3 * os;
+        c00.intoArray(out, oo); c01.intoArray(out, oo + L); c02.intoArray(out, oo + 2 * L); c03.intoArray(out, oo + 3 * L);
+        c10.intoArray(out, o1); c11.intoArray(out, o1 + L); c12.intoArray(out, o1 + 2 * L); c13.intoArray(out, o1 + 3 * L);
+        c20.intoArray(out, o2); c21.intoArray(out, o2 + L); c22.intoArray(out, o2 + 2 * L); c23.intoArray(out, o2 + 3 * L);
+        c30.intoArray(out, o3); c31.intoArray(out, o3 + L); c32.intoArray(out, o3 + 2 * L); c33.intoArray(out, o3 + 3 * L);
     }
 
-    private static void store(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x, int xo, int k, int kv,
-                              float[] w, int wo, float[] out, int oo, boolean acc) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int p = kv; p < k; p++) {
-            float xv = x[xo + p];
-            s0 += xv * w[wo + p];
-            s1 += xv * w[wo + k + p];
-            s2 += xv * w[wo + 2 * k + p];
-            s3 += xv * w[wo + 3 * k + p];
-        }
+    private static void kernel1(float[] x, int xo, int k, float[] w, int wo, float[] out, int oo, boolean acc) {
+        FloatVector c0, c1, c2, c3;
         if (acc) {
-            out[oo] += s0; out[oo + 1] += s1; out[oo + 2] += s2; out[oo + 3] += s3;
+            c0 = FloatVector.fromArray(S, out, oo); c1 = FloatVector.fromArray(S, out, oo + L);
+            c2 = FloatVector.fromArray(S, out, oo + 2 * L); c3 = FloatVector.fromArray(S, out, oo + 3 * L);
         } else {
-            out[oo] = s0; out[oo + 1] = s1; out[oo + 2] = s2; out[oo + 3] = s3;
+            c0 = FloatVector.zero(S); c1 = c0; c2 = c0; c3 = c0;
         }
+        for (int p = 0; p < k; p++) {
+            int wp = wo + p * NR;
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
+            c0 = a.fma(FloatVector.fromArray(S, w, wp), c0);
+            c1 = a.fma(FloatVector.fromArray(S, w, wp + L), c1);
+            c2 = a.fma(FloatVector.fromArray(S, w, wp + 2 * L), c2);
+            c3 = a.fma(FloatVector.fromArray(S, w, wp + 3 * L), c3);
+        }
+        c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
     }
 
     /** Vectorised dot product of a[ao..ao+k) and b[bo..bo+k), fp32 lanes. */
