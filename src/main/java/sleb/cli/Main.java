@@ -10,8 +10,8 @@ import sleb.util.UsageException;
 /** sleb: the command-line entry point. Every failure the user can fix ends in one line and exit code 2. */
 @Command(name = "sleb", mixinStandardHelpOptions = true, version = "SLEB-J 0.1.0",
         description = "Remove transformer blocks from LLaMA-family models with SLEB, and measure the result.",
-        subcommands = {PruneCommand.class, ExportCommand.class, EvalCommand.class, BenchCommand.class, SynthCommand.class,
-                InfoCommand.class, GenerateCommand.class, TokenizeCommand.class})
+        subcommands = {PruneCommand.class, ExportCommand.class, EvalCommand.class, ZeroShotCommand.class, BenchCommand.class,
+                SynthCommand.class, InfoCommand.class, GenerateCommand.class, TokenizeCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -1,0 +1,126 @@
+package sleb.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sleb.backend.Backend;
+import sleb.backend.LoadedModel;
+import sleb.model.Model;
+import sleb.tokenizer.Tokenizer;
+import sleb.util.AtomicFiles;
+import sleb.util.Json;
+import sleb.util.UsageException;
+import sleb.zeroshot.Task;
+import sleb.zeroshot.ZeroShot;
+
+@Command(name = "zeroshot", mixinStandardHelpOptions = true,
+        description = "Zero-shot multiple-choice accuracy (acc, acc_norm) as lm-evaluation-harness v0.4 measures it.")
+public final class ZeroShotCommand implements Callable<Integer> {
+    @Mixin ModelOptions opts;
+
+    @Option(names = "--tasks", required = true, split = ",", paramLabel = "LIST",
+            description = "piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa (comma-separated)")
+    List<String> tasks;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
+            description = "directory with piqa/, arc/, winogrande/, hellaswag/, boolq/, openbookqa/ (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--task-file", paramLabel = "NAME=PATH", description = "read task NAME from PATH instead of --data-dir")
+    List<String> taskFiles = new ArrayList<>();
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "first N questions of each task (default: all)")
+    int limit;
+
+    @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
+    List<Integer> remove = new ArrayList<>();
+
+    @Option(names = "--bos", negatable = true, description = "put BOS before every request (default: as the tokenizer's own config says)")
+    Boolean bos;
+
+    @Option(names = "--batch", defaultValue = "0", description = "requests per forward pass (default: about 4096 tokens per pass)")
+    int batch;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (limit < 0) throw new UsageException("--limit must be 0 (all) or positive");
+        if (batch < 0) throw new UsageException("--batch must be 0 (auto) or positive");
+        Map<Task, Path> files = new LinkedHashMap<>();
+        for (String s : taskFiles) {
+            int eq = s.indexOf('=');
+            if (eq <= 0 || eq == s.length() - 1) throw new UsageException("--task-file expects NAME=PATH (e.g. piqa=valid.jsonl), got '" + s + "'");
+            files.put(Task.parse(s.substring(0, eq)), Paths.get(s.substring(eq + 1)));
+        }
+        List<Task> list = new ArrayList<>();
+        for (String t : tasks) {
+            if (t.isBlank()) continue;
+            Task task = Task.parse(t);
+            if (list.contains(task)) throw new UsageException("task " + task.id + " is listed twice in --tasks");
+            list.add(task);
+        }
+        if (list.isEmpty()) throw new UsageException("--tasks names no task");
+        // read every task file before loading the model, so a missing one fails fast
+        List<ZeroShot.TaskData> data = new ArrayList<>();
+        for (Task t : list) {
+            Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir);
+            if (!Files.isRegularFile(f))
+                throw new UsageException("task file for " + t.id + " not found: " + f + (files.containsKey(t) ? "" : " (pass --data-dir DIR or --task-file " + t.id + "=PATH)"));
+            data.add(ZeroShot.TaskData.load(t, f, limit));
+        }
+        try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
+            Tokenizer tok = opts.openTokenizer(model);
+            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            System.err.println("model: " + model.config().describe());
+            System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off")
+                    + "; removed blocks " + remove);
+            ZeroShot.Options o = new ZeroShot.Options(addBos);
+            o.batch = batch;
+            List<ZeroShot.TaskResult> results = new ArrayList<>();
+            try (LoadedModel lm = be.load(model)) {
+                for (ZeroShot.TaskData d : data) {
+                    ZeroShot.TaskResult r = ZeroShot.evaluate(lm, tok, d, keep, o);
+                    results.add(r);
+                    System.out.println(line(r));
+                }
+            }
+            double[] m = ZeroShot.means(results);
+            System.out.printf("mean: acc %.4f, acc_norm-or-acc %.4f over %d task(s)%n", m[0], m[1], results.size());
+            if (out != null) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("model", opts.model.toString());
+                doc.put("removed", remove);
+                doc.put("bos", addBos);
+                doc.put("limit", limit);
+                doc.put("backend", be.describe());
+                List<Map<String, Object>> rows = new ArrayList<>();
+                for (ZeroShot.TaskResult r : results) rows.add(r.toMap());
+                doc.put("results", rows);
+                Map<String, Object> mean = new LinkedHashMap<>();
+                mean.put("acc", m[0]);
+                mean.put("acc_norm_or_acc", m[1]);
+                doc.put("mean", mean);
+                AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
+            }
+        }
+        return 0;
+    }
+
+    static String line(ZeroShot.TaskResult r) {
+        String s = String.format("%s: acc %.4f ± %.4f", r.task, r.acc, r.accStderr);
+        if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %.4f", r.accNorm, r.accNormStderr);
+        s += String.format(" (n %d, %.1f s%s)", r.n, r.seconds, r.truncated > 0 ? ", " + r.truncated + " requests left-truncated" : "");
+        return s;
+    }
+}

@@ -1,0 +1,118 @@
+package sleb.zeroshot;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import sleb.backend.Activations;
+import sleb.backend.LoadedModel;
+import sleb.tokenizer.Tokenizer;
+import sleb.util.Progress;
+
+/**
+ * Loglikelihood requests as lm-evaluation-harness's HFLM scores them: the continuation's tokens are those of
+ * (context + continuation) past the context's own tokens, trailing whitespace of the context moving to the
+ * continuation first; an empty context becomes a lone BOS; inputs longer than the model's window lose tokens
+ * on the left. loglik = -sum of the per-position NLL over the continuation's tokens.
+ */
+public final class Scorer {
+    private Scorer() {}
+
+    /** A request: the whole token sequence (BOS included if any) and where the continuation starts (at least 1). */
+    public record Encoded(int[] tokens, int contStart, boolean truncated) {
+        public int contLength() { return tokens.length - contStart; }
+    }
+
+    /**
+     * The harness's _encode_pair without special tokens: {context tokens, continuation tokens}, the latter being
+     * encode(context + continuation)[len(encode(context)):] after moving the context's trailing whitespace.
+     */
+    public static int[][] encodePair(Tokenizer tok, String context, String continuation) {
+        int end = context.length();
+        while (end > 0 && Character.isWhitespace(context.charAt(end - 1))) end--;
+        if (end < context.length()) {
+            continuation = context.substring(end) + continuation;
+            context = context.substring(0, end);
+        }
+        int[] whole = tok.encode(context + continuation);
+        int[] ctx = tok.encode(context);
+        int cut = Math.min(ctx.length, whole.length);
+        return new int[][] {ctx, Arrays.copyOfRange(whole, cut, whole.length)};
+    }
+
+    /** One request, BOS first when {@code bos}; left-truncated to {@code maxLen} tokens. */
+    public static Encoded encode(Tokenizer tok, String context, String continuation, boolean bos, int maxLen) {
+        int[] ctx, cont;
+        if (context.isEmpty()) {
+            // HFLM.loglikelihood: an empty context is the prefix token (BOS), the continuation encoded alone
+            ctx = new int[] {tok.bosId()};
+            cont = tok.encode(continuation);
+        } else {
+            int[][] p = encodePair(tok, context, continuation);
+            ctx = p[0];
+            cont = p[1];
+            if (bos || ctx.length == 0) ctx = prepend(tok.bosId(), ctx);
+        }
+        int[] all = new int[ctx.length + cont.length];
+        System.arraycopy(ctx, 0, all, 0, ctx.length);
+        System.arraycopy(cont, 0, all, ctx.length, cont.length);
+        int start = ctx.length;
+        boolean truncated = false;
+        if (maxLen > 1 && all.length > maxLen) {
+            int drop = all.length - maxLen;
+            all = Arrays.copyOfRange(all, drop, all.length);
+            start = Math.max(1, start - drop);
+            truncated = true;
+        }
+        return new Encoded(all, start, truncated);
+    }
+
+    private static int[] prepend(int first, int[] rest) {
+        int[] a = new int[rest.length + 1];
+        a[0] = first;
+        System.arraycopy(rest, 0, a, 1, rest.length);
+        return a;
+    }
+
+    /** Default rows per forward pass: about this many tokens per batch. */
+    public static final int AUTO_BATCH_TOKENS = 4096;
+
+    /**
+     * Loglikelihoods of all requests, run with only {@code blocks}. Requests are sorted by length (longest first,
+     * as the harness does) and batched; each batch is right-padded to its longest sequence with the row's own last
+     * token, which causal attention keeps from touching the positions scored. {@code batch} &gt; 0 fixes the rows per
+     * batch, otherwise batches hold about {@link #AUTO_BATCH_TOKENS} tokens.
+     */
+    public static double[] loglikelihoods(LoadedModel lm, int[] blocks, List<Encoded> reqs, int batch, Progress bar) {
+        int n = reqs.size();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -reqs.get(i).tokens().length).thenComparingInt(i -> i));
+        double[] ll = new double[n];
+        int i = 0;
+        while (i < n) {
+            int longest = reqs.get(order[i]).tokens().length;
+            int rows = batch > 0 ? batch : Math.max(1, AUTO_BATCH_TOKENS / Math.max(1, longest));
+            rows = Math.min(rows, n - i);
+            int[][] toks = new int[rows][longest];
+            for (int r = 0; r < rows; r++) {
+                int[] t = reqs.get(order[i + r]).tokens();
+                System.arraycopy(t, 0, toks[r], 0, t.length);
+                Arrays.fill(toks[r], t.length, longest, t[t.length - 1]);
+            }
+            float[][] nll;
+            try (Activations x = lm.embed(toks)) {
+                for (int b : blocks) lm.runBlock(b, x);
+                nll = lm.positionNll(x, toks);
+            }
+            for (int r = 0; r < rows; r++) {
+                Encoded e = reqs.get(order[i + r]);
+                double s = 0;
+                for (int t = e.contStart() - 1; t + 1 < e.tokens().length; t++) s += nll[r][t];
+                ll[order[i + r]] = -s;
+            }
+            i += rows;
+            if (bar != null) bar.step(rows);
+        }
+        return ll;
+    }
+}

@@ -1,0 +1,149 @@
+package sleb.zeroshot;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import sleb.backend.LoadedModel;
+import sleb.tokenizer.Tokenizer;
+import sleb.util.Progress;
+
+/**
+ * Zero-shot multiple-choice accuracy as lm-evaluation-harness v0.4 reports it: acc (argmax of the choices'
+ * loglikelihoods) and, where the harness reports it, acc_norm (argmax of loglikelihood / character length of the
+ * choice), each with the standard error of the mean, sqrt(p(1-p)/(n-1)).
+ */
+public final class ZeroShot {
+    /** The harness's default target_delimiter between context and choice. */
+    public static final String TARGET_DELIMITER = " ";
+
+    private ZeroShot() {}
+
+    /** A task's questions and the file they came from. */
+    public record TaskData(Task task, Path file, List<Item> items) {
+        public static TaskData load(Task task, Path file, int limit) throws IOException {
+            List<Item> items = task.read(file);
+            if (limit > 0 && items.size() > limit) items = items.subList(0, limit);
+            return new TaskData(task, file, List.copyOf(items));
+        }
+    }
+
+    public static final class Options {
+        public boolean bos;
+        /** Rows per forward pass; 0 for about {@link Scorer#AUTO_BATCH_TOKENS} tokens per pass. */
+        public int batch;
+        /** Model window; longer requests lose tokens on the left. 0 takes the model's own. */
+        public int maxLength;
+        public boolean progress = true;
+
+        public Options(boolean bos) { this.bos = bos; }
+    }
+
+    public static final class TaskResult {
+        public String task;
+        public String file;
+        public int n;
+        public double acc;
+        public double accStderr;
+        /** NaN where the harness does not report acc_norm for this task. */
+        public double accNorm = Double.NaN;
+        public double accNormStderr = Double.NaN;
+        public int requests;
+        public int truncated;
+        public double seconds;
+        /** Per item: the loglikelihood of each choice (kept for tests and --out). */
+        public transient List<double[]> logliks;
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("task", task);
+            m.put("file", file);
+            m.put("n", n);
+            m.put("acc", acc);
+            m.put("acc_stderr", accStderr);
+            if (!Double.isNaN(accNorm)) {
+                m.put("acc_norm", accNorm);
+                m.put("acc_norm_stderr", accNormStderr);
+            }
+            m.put("requests", requests);
+            m.put("truncated_requests", truncated);
+            m.put("seconds", seconds);
+            return m;
+        }
+    }
+
+    /** The harness's mean_stderr for a 0/1 metric: sample standard deviation / sqrt(n). */
+    public static double stderr(double p, int n) {
+        return n > 1 ? Math.sqrt(p * (1 - p) / (n - 1)) : Double.NaN;
+    }
+
+    /** np.argmax: the first index of the maximum. */
+    static int argmax(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    public static List<TaskResult> run(LoadedModel lm, Tokenizer tok, List<TaskData> tasks, int[] blocks, Options opt) {
+        List<TaskResult> out = new ArrayList<>();
+        for (TaskData t : tasks) out.add(evaluate(lm, tok, t, blocks, opt));
+        return out;
+    }
+
+    public static TaskResult evaluate(LoadedModel lm, Tokenizer tok, TaskData data, int[] blocks, Options opt) {
+        long t0 = System.nanoTime();
+        int maxLen = opt.maxLength > 0 ? opt.maxLength : lm.config().maxSeqLen;
+        List<Scorer.Encoded> reqs = new ArrayList<>();
+        int truncated = 0;
+        for (Item it : data.items()) {
+            for (int c = 0; c < it.size(); c++) {
+                Scorer.Encoded e = Scorer.encode(tok, it.contexts().get(c), it.continuations().get(c), opt.bos, maxLen);
+                if (e.truncated()) truncated++;
+                reqs.add(e);
+            }
+        }
+        double[] ll;
+        try (Progress bar = opt.progress ? Progress.start(data.task().id, reqs.size(), "req") : Progress.none()) {
+            ll = Scorer.loglikelihoods(lm, blocks, reqs, opt.batch, bar);
+        }
+        TaskResult r = new TaskResult();
+        r.task = data.task().id;
+        r.file = data.file() == null ? null : data.file().toString();
+        r.n = data.items().size();
+        r.requests = reqs.size();
+        r.truncated = truncated;
+        r.logliks = new ArrayList<>();
+        int k = 0, hit = 0, hitNorm = 0;
+        for (Item it : data.items()) {
+            double[] l = new double[it.size()], norm = new double[it.size()];
+            for (int c = 0; c < it.size(); c++) {
+                l[c] = ll[k++];
+                String ch = it.choices().get(c);
+                norm[c] = l[c] / ch.codePointCount(0, ch.length());
+            }
+            r.logliks.add(l);
+            if (argmax(l) == it.gold()) hit++;
+            if (argmax(norm) == it.gold()) hitNorm++;
+        }
+        r.acc = (double) hit / r.n;
+        r.accStderr = stderr(r.acc, r.n);
+        if (data.task().reportsAccNorm) {
+            r.accNorm = (double) hitNorm / r.n;
+            r.accNormStderr = stderr(r.accNorm, r.n);
+        }
+        r.seconds = (System.nanoTime() - t0) / 1e9;
+        return r;
+    }
+
+    /** Mean acc over tasks, and mean of acc_norm where reported (else acc), as summary lines print them. */
+    public static double[] means(List<TaskResult> rs) {
+        double a = 0, an = 0;
+        for (TaskResult r : rs) {
+            a += r.acc;
+            an += Double.isNaN(r.accNorm) ? r.acc : r.accNorm;
+        }
+        return new double[] {a / rs.size(), an / rs.size()};
+    }
+}
