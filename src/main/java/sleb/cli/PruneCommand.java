@@ -94,6 +94,17 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval-max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
     int evalMaxWindows;
 
+    @Option(names = "--zeroshot", split = ",", paramLabel = "LIST",
+            description = "zero-shot accuracy before and after pruning on these tasks (piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa)")
+    List<String> zeroshot = new ArrayList<>();
+
+    @Option(names = "--zeroshot-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
+            description = "directory with the zero-shot task files, laid out as for `sleb zeroshot` (default: ${DEFAULT-VALUE})")
+    Path zeroshotDir;
+
+    @Option(names = "--zeroshot-limit", defaultValue = "0", paramLabel = "N", description = "first N questions of each zero-shot task (default: all)")
+    int zeroshotLimit;
+
     @Option(names = "--cache-mib", paramLabel = "N", description = "memory for cached hidden states, MiB (default: a quarter of the max heap)")
     Long cacheMib;
 
@@ -114,6 +125,12 @@ public final class PruneCommand implements Callable<Integer> {
         if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c")) throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String e : evals) specs.add(TextDatasets.Spec.parse(e));
+        if (zeroshotLimit < 0) throw new UsageException("--zeroshot-limit must be 0 (all) or positive");
+        List<sleb.zeroshot.ZeroShot.TaskData> zsTasks = new ArrayList<>();
+        for (String t : zeroshot) { // read before the long selection, so a bad task file fails at once
+            sleb.zeroshot.Task task = sleb.zeroshot.Task.parse(t);
+            zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir), zeroshotLimit));
+        }
         if (quiet) sleb.util.Progress.setQuiet(true);
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             int n = model.config().nLayers;
@@ -207,6 +224,7 @@ public final class PruneCommand implements Callable<Integer> {
                                 ((Number) ((Map<?, ?>) state.eval_pruned.get(spec.name)).get("ppl")).doubleValue(), keep.length);
                     }
                 }
+                if (!zsTasks.isEmpty()) zeroShotBeforeAfter(state, lm, tok, addBos, n, zsTasks);
             }
             PruneChart.write(state, chart);
             state.chart = chart.getFileName().toString();
@@ -220,6 +238,32 @@ public final class PruneCommand implements Callable<Integer> {
             System.out.println("run file: " + out + "; chart: " + chart);
         }
         return 0;
+    }
+
+    /** Accuracy of the dense and the pruned model on each task; each result is saved as soon as it exists (resume skips it). */
+    private void zeroShotBeforeAfter(PruneState state, sleb.backend.LoadedModel lm, Tokenizer tok, boolean addBos, int n,
+                                     List<sleb.zeroshot.ZeroShot.TaskData> tasks) throws java.io.IOException {
+        if (state.zeroshot_dense == null) state.zeroshot_dense = new LinkedHashMap<>();
+        if (state.zeroshot_pruned == null) state.zeroshot_pruned = new LinkedHashMap<>();
+        int[] keep = Blocks.keep(n, state.removal_order);
+        sleb.zeroshot.ZeroShot.Options o = new sleb.zeroshot.ZeroShot.Options(addBos);
+        o.progress = !quiet;
+        for (sleb.zeroshot.ZeroShot.TaskData t : tasks) {
+            for (int pass = 0; pass < 2; pass++) {
+                Map<String, Object> into = pass == 0 ? state.zeroshot_dense : state.zeroshot_pruned;
+                if (into.containsKey(t.task().id)) continue;
+                sleb.zeroshot.ZeroShot.TaskResult r = sleb.zeroshot.ZeroShot.evaluate(lm, tok, t, pass == 0 ? Blocks.all(n) : keep, o);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("n", r.n);
+                row.put("acc", r.acc);
+                if (t.task().reportsAccNorm) row.put("acc_norm", r.accNorm);
+                into.put(t.task().id, row);
+                state.save(out);
+            }
+            Map<?, ?> d = (Map<?, ?>) state.zeroshot_dense.get(t.task().id), q = (Map<?, ?>) state.zeroshot_pruned.get(t.task().id);
+            System.out.printf(Locale.ROOT, "%s: acc %.4f dense -> %.4f pruned (n %s)%n", t.task().id,
+                    ((Number) d.get("acc")).doubleValue(), ((Number) q.get("acc")).doubleValue(), d.get("n"));
+        }
     }
 
     private int[][] evalWindows(TextDatasets.Spec spec, Tokenizer tok, boolean addBos, int el) throws java.io.IOException {

@@ -34,6 +34,8 @@ public final class PruneState {
     public int resumes;
     public Map<String, Object> eval_dense;
     public Map<String, Object> eval_pruned;
+    public Map<String, Object> zeroshot_dense;
+    public Map<String, Object> zeroshot_pruned;
     public String chart;
     public String export;
 

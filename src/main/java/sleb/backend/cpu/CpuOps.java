@@ -263,11 +263,12 @@ final class CpuOps {
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector sumv = FloatVector.zero(S);
         for (int j = 0; j < lv; j += l) {
-            FloatVector e = FloatVector.fromArray(S, s, o + j).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e = FloatVector.fromArray(S, s, o + j).sub(mv);
+            e = VectorMath.exp(e);
             e.intoArray(s, o + j);
             sumv = sumv.add(e);
         }
-        double sum = sumv.reduceLanes(VectorOperators.ADD);
+        double sum = VectorMath.sum(sumv);
         for (int j = lv; j < valid; j++) {
             s[o + j] = (float) Math.exp(s[o + j] - max);
             sum += s[o + j];

@@ -151,7 +151,7 @@ public final class MatMul {
         FloatVector s = FloatVector.zero(S);
         int kv = k - k % L;
         for (int p = 0; p < kv; p += L) s = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s);
-        float r = s.reduceLanes(VectorOperators.ADD);
+        float r = (float) VectorMath.sum(s);
         for (int p = kv; p < k; p++) r += a[ao + p] * b[bo + p];
         return r;
     }
