@@ -61,12 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
             List<Map<String, Object>> results = new ArrayList<>();
             try (LoadedModel lm = be.load(model)) {
                 for (TextDatasets.Spec spec : specs) {
-                    String text = TextDatasets.load(spec);
-                    int[] ids = TokenStream.of(tok, text, addBos);
-                    if (spec.name.equals("c4")) ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, TextDatasets.C4_WINDOWS * seqlen));
-                    int[][] windows = TokenStream.windows(ids, seqlen, maxWindows);
-                    if (windows.length == 0)
-                        throw new UsageException(spec.name + ": " + ids.length + " tokens is less than one window of --seqlen " + seqlen);
+                    int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, maxWindows);
                     int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
                     Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
@@ -74,13 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("dataset", r.dataset);
                     row.put("path", spec.path.toString());
-                    row.put("tokens", r.tokens);
-                    row.put("windows", r.windows);
-                    row.put("seqlen", r.seqlen);
-                    row.put("nll", r.nll);
-                    row.put("ppl", r.ppl);
-                    row.put("seconds", r.seconds);
-                    row.put("tokens_per_second", r.tokensPerSecond);
+                    row.putAll(r.toJson());
                     results.add(row);
                 }
             }

@@ -204,18 +204,14 @@ public final class PruneCommand implements Callable<Integer> {
                         for (int pass = 0; pass < 2; pass++) {
                             Map<String, Object> into = pass == 0 ? state.eval_dense : state.eval_pruned;
                             if (into.containsKey(spec.name)) continue;
-                            if (w == null) w = evalWindows(spec, tok, addBos, el);
+                            if (w == null) w = TokenStream.evalWindows(spec, tok, addBos, el, evalMaxWindows);
                             int[] blocks = pass == 0 ? Blocks.all(n) : keep;
                             Perplexity.Result r = Perplexity.run(lm, spec.name + (pass == 0 ? " dense" : " pruned"), w, blocks, Perplexity.autoBatch(el), !quiet);
                             Map<String, Object> row = new LinkedHashMap<>();
                             row.put("path", spec.path.toString());
                             row.put("max_windows", evalMaxWindows);
-                            row.put("ppl", r.ppl);
-                            row.put("nll", r.nll);
-                            row.put("windows", r.windows);
-                            row.put("seqlen", r.seqlen);
                             row.put("blocks", blocks.length);
-                            row.put("seconds", r.seconds);
+                            row.putAll(r.toJson());
                             into.put(spec.name, row);
                             state.save(out);
                         }
@@ -264,14 +260,6 @@ public final class PruneCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%s: acc %.4f dense -> %.4f pruned (n %s)%n", t.task().id,
                     ((Number) d.get("acc")).doubleValue(), ((Number) q.get("acc")).doubleValue(), d.get("n"));
         }
-    }
-
-    private int[][] evalWindows(TextDatasets.Spec spec, Tokenizer tok, boolean addBos, int el) throws java.io.IOException {
-        int[] ids = TokenStream.of(tok, TextDatasets.load(spec), addBos);
-        if (spec.name.equals("c4")) ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, TextDatasets.C4_WINDOWS * el));
-        int[][] w = TokenStream.windows(ids, el, evalMaxWindows);
-        if (w.length == 0) throw new UsageException(spec.name + ": " + ids.length + " tokens is less than one window of " + el);
-        return w;
     }
 
     static Path chartPath(Path out) {

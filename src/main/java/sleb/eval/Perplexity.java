@@ -18,6 +18,19 @@ public final class Perplexity {
         public double ppl;
         public double seconds;
         public double tokensPerSecond;
+
+        /** The fields every results file records, in a stable order. */
+        public java.util.Map<String, Object> toJson() {
+            java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("tokens", tokens);
+            row.put("windows", windows);
+            row.put("seqlen", seqlen);
+            row.put("nll", nll);
+            row.put("ppl", ppl);
+            row.put("seconds", seconds);
+            row.put("tokens_per_second", tokensPerSecond);
+            return row;
+        }
     }
 
     private Perplexity() {}
