@@ -44,12 +44,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "0", description = "windows per forward pass (default: enough for ~2048 tokens)")
     int batch;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON")
+    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON (saved as the run goes, so --resume can continue it)")
     Path out;
+
+    @Option(names = "--resume", description = "continue an interrupted run from its --out file (same model and settings)")
+    boolean resume;
 
     @Override
     public Integer call() throws Exception {
         if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        if (resume && out == null) throw new UsageException("--resume needs --out FILE, the file of the run to continue");
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String d : data) specs.add(TextDatasets.Spec.parse(d));
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
@@ -58,30 +62,41 @@ public final class EvalCommand implements Callable<Integer> {
             boolean addBos = bos != null ? bos : tok.addsBosByDefault();
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
-            List<Map<String, Object>> results = new ArrayList<>();
+            EvalState st = new EvalState();
+            st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
+            st.settings.put("removed", new ArrayList<>(remove));
+            st.settings.put("bos", addBos);
+            st.settings.put("seqlen", seqlen);
+            st.settings.put("max_windows", maxWindows);
+            List<String> names = new ArrayList<>();
+            for (TextDatasets.Spec spec : specs) names.add(spec.name + "=" + spec.path.toAbsolutePath().normalize());
+            st.settings.put("data", names);
+            if (resume) st = EvalState.resume(out, st);
+            st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
                 for (TextDatasets.Spec spec : specs) {
+                    if (st.done(spec.name)) {
+                        System.out.println(spec.name + ": done in the resumed run, ppl " + st.ppl(spec.name));
+                        continue;
+                    }
                     int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, maxWindows);
                     int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
-                    Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true);
+                    int start = st.partialWindows(spec.name);
+                    final EvalState state = st;
+                    Perplexity.Checkpoint cp = out == null ? null : (done, nll) -> state.savePartial(out, spec.name, done, nll);
+                    Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true, start, st.partialNll(spec.name), cp);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
                             r.dataset, r.ppl, r.tokens, r.windows, r.seqlen, r.tokensPerSecond);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("dataset", r.dataset);
                     row.put("path", spec.path.toString());
                     row.putAll(r.toJson());
-                    results.add(row);
+                    st.finish(row);
+                    if (out != null) st.save(out);
                 }
             }
-            if (out != null) {
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("model", opts.model.toString());
-                doc.put("removed", remove);
-                doc.put("bos", addBos);
-                doc.put("backend", be.describe());
-                doc.put("results", results);
-                AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
-            }
+            st.status = "done";
+            if (out != null) st.save(out);
         }
         return 0;
     }

@@ -38,17 +38,42 @@ public final class Perplexity {
     /** Windows per forward call: enough rows to keep every core busy on small models. */
     public static int autoBatch(int seqlen) { return Math.max(1, 2048 / seqlen); }
 
+    /** Receives the running total so a long evaluation can be saved and resumed. */
+    public interface Checkpoint {
+        void save(int windowsDone, double nll) throws java.io.IOException;
+    }
+
     public static Result run(LoadedModel model, String dataset, int[][] windows, int[] blocks, int batch, boolean progress) {
+        try {
+            return run(model, dataset, windows, blocks, batch, progress, 0, 0, null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // no checkpoint, no I/O
+        }
+    }
+
+    /**
+     * Continues from {@code start} windows already summed to {@code startNll}; the sum runs in window order
+     * either way, so a resumed total equals an uninterrupted one. The checkpoint is offered the total after a
+     * batch at most every 5 seconds and after the last batch.
+     */
+    public static Result run(LoadedModel model, String dataset, int[][] windows, int[] blocks, int batch, boolean progress,
+                             int start, double startNll, Checkpoint checkpoint) throws java.io.IOException {
         if (windows.length == 0) throw new sleb.util.UsageException(dataset + ": too little text for one window; lower --seqlen or give more text");
         int seqlen = windows[0].length;
-        long t0 = System.nanoTime();
-        double nll = 0;
+        long t0 = System.nanoTime(), lastSave = t0;
+        double nll = startNll;
         try (Progress bar = progress ? Progress.start(dataset, windows.length, "win") : Progress.none()) {
-            for (int i = 0; i < windows.length; i += batch) {
+            bar.stepTo(start);
+            for (int i = start; i < windows.length; i += batch) {
                 int n = Math.min(batch, windows.length - i);
                 int[][] b = java.util.Arrays.copyOfRange(windows, i, i + n);
                 for (double v : model.nll(b, blocks)) nll += v;
                 bar.step(n);
+                long now = System.nanoTime();
+                if (checkpoint != null && (now - lastSave > 5_000_000_000L || i + n == windows.length)) {
+                    checkpoint.save(i + n, nll);
+                    lastSave = now;
+                }
             }
         }
         Result r = new Result();
@@ -60,7 +85,7 @@ public final class Perplexity {
         r.nll = nll;
         r.ppl = Math.exp(nll / r.predicted);
         r.seconds = (System.nanoTime() - t0) / 1e9;
-        r.tokensPerSecond = r.tokens / r.seconds;
+        r.tokensPerSecond = (double) (windows.length - start) * seqlen / r.seconds;
         return r;
     }
 }
