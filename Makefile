@@ -19,7 +19,7 @@ build:
 	$(MVN) -DskipTests package
 
 test:
-	$(MVN) -Dsleb.shared=$(abspath $(SHARED)) test
+	mvn -B -Dsleb.shared=$(abspath $(SHARED)) test
 
 demo: build
 	@bash scripts/demo.sh "$(SHARED)"
