@@ -53,6 +53,9 @@ public interface LoadedModel extends AutoCloseable {
 
     Activations copy(Activations x);
 
+    /** Activations on this model's backend holding host data [batch][seqLen][dim] (moves between devices). */
+    Activations fromHost(float[] data, int batch, int seqLen);
+
     /** Per sequence, the sum over positions of cos(a_t, b_t), accumulated in double. */
     double[] cosineSum(Activations a, Activations b);
 

@@ -251,6 +251,12 @@ public final class CpuLoadedModel implements LoadedModel {
     }
 
     @Override
+    public Activations fromHost(float[] data, int batch, int seqLen) {
+        if (data.length != batch * seqLen * cfg.dim) throw new IllegalArgumentException("host data has " + data.length + " floats, not batch x seqLen x dim");
+        return new CpuActivations(data.clone(), batch, seqLen, cfg.dim);
+    }
+
+    @Override
     public double[] cosineSum(Activations xa, Activations ya) {
         CpuActivations a = (CpuActivations) xa, b = (CpuActivations) ya;
         int dim = cfg.dim, n = a.seqLen();

@@ -6,8 +6,8 @@ import sleb.model.Model;
 
 /**
  * The CUDA backend: JCuda driver API for our kernels (PTX resources, JIT-compiled by the driver on
- * load), cuBLAS through JCublas for the projections. One device per backend; splitting the blocks of
- * one model over several GPUs is not implemented yet.
+ * load), cuBLAS through JCublas for the projections. One device per backend; {@link CudaSplitBackend}
+ * spreads one model's blocks over several.
  */
 public final class CudaBackend implements Backend {
     private final CudaDevice device;
@@ -17,14 +17,17 @@ public final class CudaBackend implements Backend {
     /** null when a usable CUDA GPU is present, otherwise the reason there is none. */
     public static String probe() { return CudaDevice.probe(); }
 
-    /** Backends for "cuda:0,1": not implemented yet, so more than one device is an error. */
-    public static CudaBackend open(int[] ordinals) {
+    /** One device, or a split of the blocks over several in layer order ("cuda:0,1"). */
+    public static sleb.backend.Backend open(int[] ordinals) {
         if (ordinals.length == 0) throw new sleb.util.UsageException("no CUDA device given");
-        if (ordinals.length > 1)
-            throw new sleb.util.UsageException("splitting a model over several GPUs (cuda:"
-                    + java.util.Arrays.toString(ordinals).replaceAll("[\\[\\] ]", "")
-                    + ") is not implemented yet; use a single device, e.g. cuda:" + ordinals[0]);
-        return new CudaBackend(ordinals[0]);
+        if (ordinals.length == 1) return new CudaBackend(ordinals[0]);
+        return new CudaSplitBackend(ordinals);
+    }
+
+    /** Loads only the blocks marked resident (one part of a model split across GPUs). */
+    LoadedModel loadPart(Model model, boolean[] resident) {
+        device.makeCurrent();
+        return new CudaLoadedModel(this, device, model, resident);
     }
 
     CudaDevice device() { return device; }

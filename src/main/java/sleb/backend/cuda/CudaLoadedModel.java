@@ -35,10 +35,18 @@ final class CudaLoadedModel implements LoadedModel {
     private CUdeviceptr rope;
     private int ropeCap;
     private final List<CUdeviceptr> owned = new ArrayList<>();
+    private final boolean[] resident;
     private boolean closed;
 
-    CudaLoadedModel(CudaBackend backend, CudaDevice dev, Model model) {
+    CudaLoadedModel(CudaBackend backend, CudaDevice dev, Model model) { this(backend, dev, model, null); }
+
+    /**
+     * @param resident the blocks whose weights this device holds (null: all). A model split across GPUs
+     *                 loads one part per device; each part also holds the embedding, final norm and lm_head.
+     */
+    CudaLoadedModel(CudaBackend backend, CudaDevice dev, Model model, boolean[] resident) {
         this.backend = backend;
+        this.resident = resident;
         this.dev = dev;
         this.cfg = model.config();
         if (cfg.headDim > Kernels.MAX_HEAD_DIM)
@@ -65,6 +73,7 @@ final class CudaLoadedModel implements LoadedModel {
         normIn = new CUdeviceptr[L]; normPost = new CUdeviceptr[L]; bqkv = new CUdeviceptr[L];
         try {
             for (int i = 0; i < L; i++) {
+                if (!holds(i)) continue;
                 wqkv[i] = matrix(gemmType, dim, "block " + i + " q/k/v weights", t(model, i, "self_attn.q_proj.weight"),
                         t(model, i, "self_attn.k_proj.weight"), t(model, i, "self_attn.v_proj.weight"));
                 wo[i] = matrix(gemmType, qDim, "block " + i + " o_proj", t(model, i, "self_attn.o_proj.weight"));
@@ -86,13 +95,17 @@ final class CudaLoadedModel implements LoadedModel {
         }
     }
 
+    private boolean holds(int layer) { return resident == null || resident[layer]; }
+
     private static Tensor t(Model m, int layer, String suffix) { return m.tensor(Model.layer(layer, suffix)); }
 
     private long estimateBytes(Model m) {
         long perBlock = (long) gemmType.bytes * (qkvDim * (long) dim + (long) dim * qDim + 3L * dim * hidden) + 4L * (2 * dim + qkvDim);
         long e = (long) cfg.vocabSize * dim;
         long head = cfg.tiedEmbeddings && embedType == gemmType ? 0 : e * gemmType.bytes;
-        return perBlock * cfg.nLayers + e * embedType.bytes + head + 4L * dim;
+        int blocks = 0;
+        for (int i = 0; i < cfg.nLayers; i++) if (holds(i)) blocks++;
+        return perBlock * blocks + e * embedType.bytes + head + 4L * dim;
     }
 
     /** Uploads the row-wise concatenation of {@code parts} ([rows][cols] each) as dtype t. */
@@ -226,6 +239,7 @@ final class CudaLoadedModel implements LoadedModel {
      */
     void block(int layer, CudaActivations x, int B, int T, int pos0, KvCache cache) {
         if (layer < 0 || layer >= cfg.nLayers) throw new IllegalArgumentException("block " + layer + " does not exist (0.." + (cfg.nLayers - 1) + ")");
+        if (!holds(layer)) throw new IllegalStateException("block " + layer + " is not resident on cuda:" + dev.ordinal);
         int N = B * T;
         if (N == 0) return;
         long ab = gemmType.bytes;
@@ -386,6 +400,16 @@ final class CudaLoadedModel implements LoadedModel {
         CudaActivations a = act(x);
         CudaActivations c = new CudaActivations(dev, a.batch(), a.seqLen(), a.dim());
         jcuda.driver.JCudaDriver.cuMemcpyDtoD(c.ptr(), a.ptr(), a.bytes());
+        return c;
+    }
+
+    @Override
+    public Activations fromHost(float[] data, int batch, int seqLen) {
+        checkOpen();
+        if (data.length != batch * seqLen * dim) throw new IllegalArgumentException("host data has " + data.length + " floats, not batch x seqLen x dim");
+        dev.makeCurrent();
+        CudaActivations c = new CudaActivations(dev, batch, seqLen, dim);
+        dev.upload(c.ptr(), jcuda.Pointer.to(data), 4L * data.length);
         return c;
     }
 
