@@ -13,6 +13,9 @@ public final class SharedData {
         return Paths.get(System.getProperty("sleb.shared", "../shared")).toAbsolutePath().normalize();
     }
 
+    /** The path under the root, without checking it (for data providers: a SkipException there counts as a failure). */
+    public static Path path(String relative) { return root().resolve(relative); }
+
     public static Path require(String relative) {
         Path p = root().resolve(relative);
         if (!Files.exists(p)) throw new SkipException("skipped: needs " + p + " (set -Dsleb.shared to the shared data root)");

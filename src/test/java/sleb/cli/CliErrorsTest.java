@@ -37,8 +37,8 @@ public class CliErrorsTest {
 
     @DataProvider
     public Object[][] badRuns() throws Exception {
-        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
-        String text = SharedData.require("data/wikitext-2-raw/wiki.test.raw").toString();
+        String model = SharedData.path("models/stories260K/stories260K.bin").toString();
+        String text = SharedData.path("data/wikitext-2-raw/wiki.test.raw").toString();
         Path tiny = Files.createTempFile("tiny", ".txt");
         Files.writeString(tiny, "Once upon a time.");
         return new Object[][] {
@@ -54,6 +54,8 @@ public class CliErrorsTest {
 
     @Test(dataProvider = "badRuns")
     public void failsWithOneClearLine(String what, String[] args, String mentions) throws Exception {
+        SharedData.require("models/stories260K/stories260K.bin");
+        SharedData.require("data/wikitext-2-raw/wiki.test.raw");
         Path out = Files.createTempDirectory("sleb-cli").resolve("results.json");
         String[] withOut = java.util.Arrays.copyOf(args, args.length + 2);
         withOut[args.length] = "--out";

@@ -37,8 +37,8 @@ public class ZeroShotCliTest {
 
     @DataProvider
     public Object[][] badRuns() throws Exception {
-        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
-        String data = SharedData.require("data/zeroshot").toString();
+        String model = SharedData.path("models/stories260K/stories260K.bin").toString();
+        String data = SharedData.path("data/zeroshot").toString();
         Path empty = Files.createTempDirectory("zs-empty");
         return new Object[][] {
             {"unknown task", new String[] {"--tasks", "piqa,mmlu", "--data-dir", data}, "unknown task 'mmlu'"},
