@@ -30,7 +30,12 @@ public final class Main implements Runnable {
             ex.printStackTrace();
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) { // picocli hands Errors through; say what to do instead of a stack trace
+            System.err.println("sleb: error: " + userMessage(e));
+            return 2;
+        }
     }
 
     /** The one-line message for errors the user can act on; null for bugs. */
