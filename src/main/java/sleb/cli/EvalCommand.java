@@ -62,7 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
             boolean addBos = bos != null ? bos : tok.addsBosByDefault();
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
-            EvalState st = new EvalState();
+            ResultsFile st = new ResultsFile();
             st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
             st.settings.put("removed", new ArrayList<>(remove));
             st.settings.put("bos", addBos);
@@ -71,18 +71,18 @@ public final class EvalCommand implements Callable<Integer> {
             List<String> names = new ArrayList<>();
             for (TextDatasets.Spec spec : specs) names.add(spec.name + "=" + spec.path.toAbsolutePath().normalize());
             st.settings.put("data", names);
-            if (resume) st = EvalState.resume(out, st);
+            if (resume) st = ResultsFile.resume(out, st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
                 for (TextDatasets.Spec spec : specs) {
-                    if (st.done(spec.name)) {
-                        System.out.println(spec.name + ": done in the resumed run, ppl " + st.ppl(spec.name));
+                    if (st.row(spec.name) != null) {
+                        System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));
                         continue;
                     }
                     int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, maxWindows);
                     int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
                     int start = st.partialWindows(spec.name);
-                    final EvalState state = st;
+                    final ResultsFile state = st;
                     Perplexity.Checkpoint cp = out == null ? null : (done, nll) -> state.savePartial(out, spec.name, done, nll);
                     Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true, start, st.partialNll(spec.name), cp);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",

@@ -52,8 +52,12 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON")
     Path out;
 
+    @Option(names = "--resume", description = "continue an interrupted run from its --out file: finished tasks are kept, the rest run")
+    boolean resume;
+
     @Override
     public Integer call() throws Exception {
+        if (resume && out == null) throw new UsageException("--resume needs --out FILE, the file of the run to continue");
         if (limit < 0) throw new UsageException("--limit must be 0 (all) or positive");
         if (batch < 0) throw new UsageException("--batch must be 0 (auto) or positive");
         Map<Task, Path> files = new LinkedHashMap<>();
@@ -87,32 +91,41 @@ public final class ZeroShotCommand implements Callable<Integer> {
                     + "; removed blocks " + remove);
             ZeroShot.Options o = new ZeroShot.Options(addBos);
             o.batch = batch;
-            List<ZeroShot.TaskResult> results = new ArrayList<>();
+            ResultsFile st = new ResultsFile().keyedBy("task");
+            st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
+            st.settings.put("removed", new ArrayList<>(remove));
+            st.settings.put("bos", addBos);
+            st.settings.put("limit", limit);
+            List<String> taskFilesUsed = new ArrayList<>();
+            for (ZeroShot.TaskData d : data) taskFilesUsed.add(d.task().id + "=" + d.file().toAbsolutePath().normalize());
+            st.settings.put("tasks", taskFilesUsed);
+            if (resume) st = ResultsFile.resume(out, st);
+            st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
                 for (ZeroShot.TaskData d : data) {
+                    if (st.row(d.task().id) != null) {
+                        System.out.println(d.task().id + ": done in the resumed run, acc " + st.row(d.task().id).get("acc"));
+                        continue;
+                    }
                     ZeroShot.TaskResult r = ZeroShot.evaluate(lm, tok, d, keep, o);
-                    results.add(r);
                     System.out.println(line(r));
+                    st.finish(r.toMap());
+                    if (out != null) st.save(out);
                 }
             }
-            double[] m = ZeroShot.means(results);
-            System.out.printf("mean: acc %.4f, acc_norm-or-acc %.4f over %d task(s)%n", m[0], m[1], results.size());
-            if (out != null) {
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("model", opts.model.toString());
-                doc.put("removed", remove);
-                doc.put("bos", addBos);
-                doc.put("limit", limit);
-                doc.put("backend", be.describe());
-                List<Map<String, Object>> rows = new ArrayList<>();
-                for (ZeroShot.TaskResult r : results) rows.add(r.toMap());
-                doc.put("results", rows);
-                Map<String, Object> mean = new LinkedHashMap<>();
-                mean.put("acc", m[0]);
-                mean.put("acc_norm_or_acc", m[1]);
-                doc.put("mean", mean);
-                AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
+            double acc = 0, accNormOrAcc = 0;
+            for (Map<String, Object> r : st.results) {
+                double a = ((Number) r.get("acc")).doubleValue();
+                acc += a;
+                accNormOrAcc += r.containsKey("acc_norm") ? ((Number) r.get("acc_norm")).doubleValue() : a;
             }
+            int n = st.results.size();
+            System.out.printf("mean: acc %.4f, acc_norm-or-acc %.4f over %d task(s)%n", acc / n, accNormOrAcc / n, n);
+            st.mean = new LinkedHashMap<>();
+            st.mean.put("acc", acc / n);
+            st.mean.put("acc_norm_or_acc", accNormOrAcc / n);
+            st.status = "done";
+            if (out != null) st.save(out);
         }
         return 0;
     }

@@ -13,25 +13,33 @@ import sleb.util.Json;
 import sleb.util.UsageException;
 
 /**
- * The results file of `sleb eval`, which doubles as its resume state: the settings that define the run,
- * finished datasets, and the running NLL total of the dataset in progress. Always written atomically.
+ * The results file of `sleb eval` and `sleb zeroshot`, which doubles as its resume state: the settings
+ * that define the run, the finished rows (one per dataset or task, keyed by {@code key}), and for eval the
+ * running NLL total of the dataset in progress. Always written atomically.
  */
-final class EvalState {
+final class ResultsFile {
     String status = "running";
     Map<String, Object> settings = new LinkedHashMap<>();
     String backend;
     List<Map<String, Object>> results = new ArrayList<>();
     Map<String, Object> partial;
+    Map<String, Object> mean;
+    private transient String key = "dataset";
 
-    static EvalState resume(Path out, EvalState fresh) throws IOException {
+    ResultsFile keyedBy(String rowKey) {
+        key = rowKey;
+        return this;
+    }
+
+    static ResultsFile resume(Path out, ResultsFile fresh) throws IOException {
         if (!Files.isRegularFile(out)) throw new UsageException("--resume: " + out + " does not exist; there is no run to continue");
-        EvalState old;
+        ResultsFile old;
         try {
-            old = Json.GSON.fromJson(Files.readString(out), EvalState.class);
+            old = Json.GSON.fromJson(Files.readString(out), ResultsFile.class);
         } catch (RuntimeException e) {
-            throw new UsageException("--resume: " + out + " is not a sleb eval results file (" + e.getMessage() + ")");
+            throw new UsageException("--resume: " + out + " is not a sleb results file (" + e.getMessage() + ")");
         }
-        if (old == null || old.settings == null) throw new UsageException("--resume: " + out + " is not a sleb eval results file");
+        if (old == null || old.settings == null) throw new UsageException("--resume: " + out + " is not a sleb results file");
         for (Map.Entry<String, Object> e : fresh.settings.entrySet()) {
             // compare as JSON so numbers read back as doubles equal the ints they were written from
             String a = Json.GSON.toJson(e.getValue()), b = Json.GSON.toJson(old.settings.get(e.getKey()));
@@ -40,16 +48,12 @@ final class EvalState {
         }
         if (old.results == null) old.results = new ArrayList<>();
         old.status = "running";
-        return old;
+        return old.keyedBy(fresh.key);
     }
 
-    boolean done(String dataset) {
-        for (Map<String, Object> r : results) if (dataset.equals(r.get("dataset"))) return true;
-        return false;
-    }
-
-    Object ppl(String dataset) {
-        for (Map<String, Object> r : results) if (dataset.equals(r.get("dataset"))) return r.get("ppl");
+    /** The finished row for this dataset or task, or null. */
+    Map<String, Object> row(String name) {
+        for (Map<String, Object> r : results) if (name.equals(r.get(key))) return r;
         return null;
     }
 
