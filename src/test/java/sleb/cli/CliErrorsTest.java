@@ -3,37 +3,16 @@ package sleb.cli;
 import static org.testng.Assert.assertEquals;
 import static org.testng.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
+import sleb.CliRun;
 import sleb.SharedData;
 
 /** Bad input ends in one line on stderr naming the problem, exit code 2, and no output file. */
 public class CliErrorsTest {
-    static final class Run {
-        int code;
-        String err;
-    }
-
-    static synchronized Run run(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Run r = new Run();
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            r.code = Main.execute(args);
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-        r.err = err.toString(StandardCharsets.UTF_8);
-        return r;
-    }
+    private static CliRun run(String... args) { return CliRun.run(args); }
 
     @DataProvider
     public Object[][] badRuns() throws Exception {
@@ -60,7 +39,7 @@ public class CliErrorsTest {
         String[] withOut = java.util.Arrays.copyOf(args, args.length + 2);
         withOut[args.length] = "--out";
         withOut[args.length + 1] = out.toString();
-        Run r = run(withOut);
+        CliRun r = run(withOut);
         assertEquals(r.code, 2, what + ": " + r.err);
         String[] lines = r.err.strip().split("\n");
         String last = lines[lines.length - 1];
@@ -73,7 +52,7 @@ public class CliErrorsTest {
         String model = SharedData.require("models/stories260K/stories260K.bin").toString();
         String text = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
         Path out = Files.createTempDirectory("sleb-cli").resolve("r.json");
-        Run r = run("eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "2",
+        CliRun r = run("eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "2",
                 "--no-bos", "--out", out.toString());
         assertEquals(r.code, 0, r.err);
         String json = Files.readString(out);

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.testng.annotations.Test;
+import sleb.CliRun;
 import sleb.SharedData;
 
 /** An eval interrupted after some windows continues from its results file and ends with the uninterrupted total. */
@@ -31,8 +32,8 @@ public class EvalResumeTest {
         String text = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
         Path dir = Files.createTempDirectory("sleb-eval-resume");
         Path full = dir.resolve("full.json"), head = dir.resolve("head.json"), cut = dir.resolve("cut.json");
-        assertEquals(CliErrorsTest.run(args(model, text, 6, full)).code, 0);
-        assertEquals(CliErrorsTest.run(args(model, text, 3, head)).code, 0);
+        assertEquals(CliRun.run(args(model, text, 6, full)).code, 0);
+        assertEquals(CliRun.run(args(model, text, 3, head)).code, 0);
         JsonObject done = JsonParser.parseString(Files.readString(full)).getAsJsonObject();
         double headNll = JsonParser.parseString(Files.readString(head)).getAsJsonObject().getAsJsonArray("results").get(0)
                 .getAsJsonObject().get("nll").getAsDouble();
@@ -47,7 +48,7 @@ public class EvalResumeTest {
         state.add("partial", partial);
         Files.writeString(cut, state.toString());
 
-        CliErrorsTest.Run r = CliErrorsTest.run(args(model, text, 6, cut, "--resume"));
+        CliRun r = CliRun.run(args(model, text, 6, cut, "--resume"));
         assertEquals(r.code, 0, r.err);
         JsonObject resumed = JsonParser.parseString(Files.readString(cut)).getAsJsonObject();
         assertEquals(resumed.get("status").getAsString(), "done");
@@ -55,10 +56,10 @@ public class EvalResumeTest {
         double got = resumed.getAsJsonArray("results").get(0).getAsJsonObject().get("nll").getAsDouble();
         assertEquals(got, want, 0.0, "windows are summed in order either way, so the totals are identical");
 
-        CliErrorsTest.Run changed = CliErrorsTest.run(args(model, text, 64, 6, cut, "--resume"));
+        CliRun changed = CliRun.run(args(model, text, 64, 6, cut, "--resume"));
         assertEquals(changed.code, 2);
         assertTrue(changed.err.contains("seqlen differs"), changed.err);
-        CliErrorsTest.Run missing = CliErrorsTest.run(args(model, text, 6, dir.resolve("none.json"), "--resume"));
+        CliRun missing = CliRun.run(args(model, text, 6, dir.resolve("none.json"), "--resume"));
         assertEquals(missing.code, 2);
         assertTrue(missing.err.contains("does not exist"), missing.err);
     }

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.testng.annotations.Test;
+import sleb.CliRun;
 import sleb.SharedData;
 
 /** A zero-shot run cut after its first task keeps that task on --resume and ends with the uninterrupted results. */
@@ -20,7 +21,7 @@ public class ZeroShotResumeTest {
         Path tmp = Files.createTempDirectory("sleb-zs-resume");
         Path full = tmp.resolve("full.json"), cut = tmp.resolve("cut.json");
         String[] base = {"zeroshot", "--device", "cpu", "--model", model, "--tasks", "piqa,winogrande", "--data-dir", dir, "--limit", "6"};
-        CliErrorsTest.Run r = CliErrorsTest.run(concat(base, "--out", full.toString()));
+        CliRun r = CliRun.run(concat(base, "--out", full.toString()));
         assertEquals(r.code, 0, r.err);
         JsonObject done = JsonParser.parseString(Files.readString(full)).getAsJsonObject();
         assertEquals(done.get("status").getAsString(), "done");
@@ -37,7 +38,7 @@ public class ZeroShotResumeTest {
         state.remove("mean");
         Files.writeString(cut, state.toString());
 
-        r = CliErrorsTest.run(concat(base, "--out", cut.toString(), "--resume"));
+        r = CliRun.run(concat(base, "--out", cut.toString(), "--resume"));
         assertEquals(r.code, 0, r.err);
         JsonObject resumed = JsonParser.parseString(Files.readString(cut)).getAsJsonObject();
         JsonArray got = resumed.getAsJsonArray("results"), want = done.getAsJsonArray("results");
@@ -47,7 +48,7 @@ public class ZeroShotResumeTest {
             assertEquals(got.get(i).getAsJsonObject().get("acc").getAsDouble(), want.get(i).getAsJsonObject().get("acc").getAsDouble(), 0.0);
         assertEquals(resumed.getAsJsonObject("mean").get("acc").getAsDouble(), done.getAsJsonObject("mean").get("acc").getAsDouble(), 0.0);
 
-        CliErrorsTest.Run changed = CliErrorsTest.run(concat(new String[] {"zeroshot", "--device", "cpu", "--model", model, "--tasks",
+        CliRun changed = CliRun.run(concat(new String[] {"zeroshot", "--device", "cpu", "--model", model, "--tasks",
                 "piqa,winogrande", "--data-dir", dir, "--limit", "7"}, "--out", cut.toString(), "--resume"));
         assertEquals(changed.code, 2);
         assertTrue(changed.err.contains("limit differs"), changed.err);

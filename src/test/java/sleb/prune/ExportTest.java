@@ -64,8 +64,8 @@ public class ExportTest {
         // same perplexity through the CLI
         Path text = SharedData.require("data/wikitext-2-raw/wiki.test.raw");
         String[] common = {"--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "4", "--no-bos"};
-        PruneCliErrorsTest.Result a = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", bin.toString(), "--remove", "1,3"}, common));
-        PruneCliErrorsTest.Result b = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", out.resolve("stories260K.bin").toString()}, common));
+        sleb.CliRun a = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", bin.toString(), "--remove", "1,3"}, common));
+        sleb.CliRun b = PruneCliErrorsTest.run(PruneCliErrorsTest.concat(new String[] {"eval", "--model", out.resolve("stories260K.bin").toString()}, common));
         assertEquals(a.code, 0, a.err);
         assertEquals(b.code, 0, b.err);
         String pa = a.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"), pb = b.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1");

@@ -3,37 +3,15 @@ package sleb.prune;
 import static org.testng.Assert.assertEquals;
 import static org.testng.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.testng.annotations.Test;
+import sleb.CliRun;
 import sleb.SharedData;
-import sleb.cli.Main;
 
 /** `sleb prune` refuses bad requests with exit code 2 and one line that says what to change. */
 public class PruneCliErrorsTest {
-    static final class Result {
-        int code;
-        String out, err;
-    }
-
-    static Result run(String... args) {
-        PrintStream o = System.out, e = System.err;
-        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(bo, true));
-        System.setErr(new PrintStream(be, true));
-        Result r = new Result();
-        try {
-            r.code = Main.execute(args);
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
-        r.out = bo.toString();
-        r.err = be.toString();
-        return r;
-    }
+    static CliRun run(String... args) { return CliRun.run(args); }
 
     private static String[] base(Path out, String... more) {
         String m = SharedData.require("models/stories260K/stories260K.bin").toString();
@@ -43,7 +21,7 @@ public class PruneCliErrorsTest {
         return sampling ? concat(b, more) : concat(concat(b, "--calib-sampling", "contiguous"), more);
     }
 
-    private static void refused(Result r, String fragment) {
+    private static void refused(CliRun r, String fragment) {
         assertEquals(r.code, 2, r.err);
         String line = r.err.lines().filter(l -> l.startsWith("sleb: error:")).findFirst().orElse("");
         assertTrue(line.contains(fragment), "expected '" + fragment + "' in: " + r.err);
@@ -75,7 +53,7 @@ public class PruneCliErrorsTest {
         Files.writeString(small, "Once upon a time there was a little dog. ".repeat(10));
         String m = SharedData.require("models/stories260K/stories260K.bin").toString();
         String[] common = {"prune", "--model", m, "--calib", small.toString(), "--seqlen", "256", "--no-bos", "--quiet", "--remove", "1", "--out", dir.resolve("r.json").toString()};
-        Result r = run(concat(common, "--calib-sampling", "contiguous", "--nsamples", "4"));
+        CliRun r = run(concat(common, "--calib-sampling", "contiguous", "--nsamples", "4"));
         refused(r, "complete windows of --seqlen 256, but --nsamples 4 asks for 4");
         refused(run(concat(common, "--calib-sampling", "random", "--nsamples", "4")), "random sampling of --seqlen 256 windows needs at least 257");
         refused(run(concat(common, "--calib-sampling", "rows", "--nsamples", "4")), "has 1 rows but --nsamples 4");

@@ -113,7 +113,7 @@ public class ResumeKillTest {
     @Test
     public void changedSettingsAreRefused() throws Exception {
         Path out = dir.resolve("refuse.json");
-        PruneCliErrorsTest.Result r = PruneCliErrorsTest.run(args(out).toArray(new String[0]));
+        sleb.CliRun r = PruneCliErrorsTest.run(args(out).toArray(new String[0]));
         assertEquals(r.code, 0, r.err);
         r = PruneCliErrorsTest.run(with(args(out, "--resume"), "--early-barrier", "1"));
         assertEquals(r.code, 2);

@@ -3,38 +3,15 @@ package sleb.zeroshot;
 import static org.testng.Assert.assertEquals;
 import static org.testng.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
+import sleb.CliRun;
 import sleb.SharedData;
-import sleb.cli.Main;
-import sleb.util.Progress;
 
 /** sleb zeroshot: bad input ends in one clear line and exit code 2 with no results file; a good run writes JSON. */
 public class ZeroShotCliTest {
-    static String[] run(String... args) {
-        synchronized (ZeroShotCliTest.class) {
-            PrintStream oldErr = System.err, oldOut = System.out;
-            ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-            int code;
-            try {
-                Progress.setQuiet(true);
-                System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-                System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-                code = Main.execute(args);
-            } finally {
-                System.setErr(oldErr);
-                System.setOut(oldOut);
-                Progress.setQuiet(Boolean.getBoolean("sleb.quiet"));
-            }
-            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-        }
-    }
-
     @DataProvider
     public Object[][] badRuns() throws Exception {
         String model = SharedData.path("models/stories260K/stories260K.bin").toString();
@@ -63,11 +40,11 @@ public class ZeroShotCliTest {
         full[5] = "--out";
         full[6] = out.toString();
         System.arraycopy(args, 0, full, 7, args.length);
-        String[] r = run(full);
-        assertEquals(r[0], "2", what + ": " + r[2]);
-        String[] lines = r[2].strip().split("\n");
+        CliRun r = CliRun.run(full);
+        assertEquals(r.code, 2, what + ": " + r.err);
+        String[] lines = r.err.strip().split("\n");
         String last = lines[lines.length - 1];
-        assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + r[2]);
+        assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + r.err);
         assertTrue(!Files.exists(out), what + ": no results file may be left");
     }
 
@@ -76,11 +53,11 @@ public class ZeroShotCliTest {
         String model = SharedData.require("models/stories260K/stories260K.bin").toString();
         String data = SharedData.require("data/zeroshot").toString();
         Path out = Files.createTempDirectory("zs-cli").resolve("r.json");
-        String[] r = run("zeroshot", "--device", "cpu", "--model", model, "--data-dir", data, "--tasks", "piqa,winogrande",
+        CliRun r = CliRun.run("zeroshot", "--device", "cpu", "--model", model, "--data-dir", data, "--tasks", "piqa,winogrande",
                 "--limit", "4", "--remove", "2", "--out", out.toString());
-        assertEquals(r[0], "0", r[2]);
-        assertTrue(r[1].contains("piqa: acc ") && r[1].contains("acc_norm") && r[1].contains("(n 4,"), r[1]);
-        assertTrue(r[1].contains("winogrande: acc ") && r[1].contains("mean: acc "), r[1]);
+        assertEquals(r.code, 0, r.err);
+        assertTrue(r.out.contains("piqa: acc ") && r.out.contains("acc_norm") && r.out.contains("(n 4,"), r.out);
+        assertTrue(r.out.contains("winogrande: acc ") && r.out.contains("mean: acc "), r.out);
         String json = Files.readString(out);
         assertTrue(json.contains("\"task\": \"piqa\"") && json.contains("\"acc_norm\"") && json.contains("\"n\": 4"), json);
         com.google.gson.JsonObject doc = com.google.gson.JsonParser.parseString(json).getAsJsonObject();
