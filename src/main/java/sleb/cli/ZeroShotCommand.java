@@ -113,17 +113,11 @@ public final class ZeroShotCommand implements Callable<Integer> {
                     if (out != null) st.save(out);
                 }
             }
-            double acc = 0, accNormOrAcc = 0;
-            for (Map<String, Object> r : st.results) {
-                double a = ((Number) r.get("acc")).doubleValue();
-                acc += a;
-                accNormOrAcc += r.containsKey("acc_norm") ? ((Number) r.get("acc_norm")).doubleValue() : a;
-            }
-            int n = st.results.size();
-            System.out.printf("mean: acc %.4f, acc_norm-or-acc %.4f over %d task(s)%n", acc / n, accNormOrAcc / n, n);
+            double[] m = ZeroShot.means(st.results);
+            System.out.printf("mean: acc %.4f, acc_norm-or-acc %.4f over %d task(s)%n", m[0], m[1], st.results.size());
             st.mean = new LinkedHashMap<>();
-            st.mean.put("acc", acc / n);
-            st.mean.put("acc_norm_or_acc", accNormOrAcc / n);
+            st.mean.put("acc", m[0]);
+            st.mean.put("acc_norm_or_acc", m[1]);
             st.status = "done";
             if (out != null) st.save(out);
         }

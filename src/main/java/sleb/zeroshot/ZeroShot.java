@@ -137,13 +137,17 @@ public final class ZeroShot {
         return r;
     }
 
-    /** Mean acc over tasks, and mean of acc_norm where reported (else acc), as summary lines print them. */
-    public static double[] means(List<TaskResult> rs) {
+    /**
+     * Mean acc over tasks, and mean of acc_norm where reported (else acc), from result rows as
+     * {@link TaskResult#toMap} writes them (rows of a resumed run come back from JSON in that form).
+     */
+    public static double[] means(List<Map<String, Object>> rows) {
         double a = 0, an = 0;
-        for (TaskResult r : rs) {
-            a += r.acc;
-            an += Double.isNaN(r.accNorm) ? r.acc : r.accNorm;
+        for (Map<String, Object> r : rows) {
+            double acc = ((Number) r.get("acc")).doubleValue();
+            a += acc;
+            an += r.containsKey("acc_norm") ? ((Number) r.get("acc_norm")).doubleValue() : acc;
         }
-        return new double[] {a / rs.size(), an / rs.size()};
+        return new double[] {a / rows.size(), an / rows.size()};
     }
 }
