@@ -166,19 +166,27 @@ public final class CpuLoadedModel implements LoadedModel {
 
     @Override
     public double[] nll(Activations xa, int[][] tokens) {
-        float[][] per = positionNllRows((CpuActivations) xa, tokens);
+        double[][] per = positionNllRows((CpuActivations) xa, tokens);
         double[] out = new double[per.length];
-        for (int s = 0; s < per.length; s++) for (float v : per[s]) out[s] += v;
+        for (int s = 0; s < per.length; s++) for (double v : per[s]) out[s] += v;
         return out;
     }
 
     @Override
-    public float[][] positionNll(Activations xa, int[][] tokens) { return positionNllRows((CpuActivations) xa, tokens); }
+    public float[][] positionNll(Activations xa, int[][] tokens) {
+        double[][] per = positionNllRows((CpuActivations) xa, tokens);
+        float[][] out = new float[per.length][];
+        for (int s = 0; s < per.length; s++) {
+            out[s] = new float[per[s].length];
+            for (int t = 0; t < per[s].length; t++) out[s][t] = (float) per[s][t];
+        }
+        return out;
+    }
 
     /** Final norm, lm_head and log-softmax over LOGIT_ROWS positions at a time: per-position NLL, no full logits. */
-    private float[][] positionNllRows(CpuActivations a, int[][] tokens) {
+    private double[][] positionNllRows(CpuActivations a, int[][] tokens) {
         int batch = a.batch(), n = a.seqLen(), dim = cfg.dim, vocab = cfg.vocabSize;
-        float[][] out = new float[batch][n - 1];
+        double[][] out = new double[batch][n - 1];
         float[] normed = scratch.get(0, LOGIT_ROWS * dim);
         float[] logits = scratch.get(7, LOGIT_ROWS * vocab);
         for (int s = 0; s < batch; s++) {
@@ -187,10 +195,10 @@ public final class CpuLoadedModel implements LoadedModel {
                 CpuOps.rmsnorm(par, sliceRows(a.data, s * n + t0, cnt, dim), finalNorm, cfg.normEps, normed, cnt, dim);
                 MatMul.apply(par, normed, 0, cnt, lmHead, logits, 0, vocab, false);
                 int tt0 = t0, ss = s;
-                float[] row = out[s];
+                double[] row = out[s];
                 par.forEach(cnt, r -> {
                     int target = tokens[ss][tt0 + r + 1];
-                    row[tt0 + r] = (float) (logSumExp(logits, r * vocab, vocab) - logits[r * vocab + target]);
+                    row[tt0 + r] = logSumExp(logits, r * vocab, vocab) - logits[r * vocab + target];
                 });
             }
         }
