@@ -1,7 +1,6 @@
 package sleb.backend;
 
 import sleb.model.ModelConfig;
-import sleb.util.UsageException;
 
 /**
  * A model whose blocks live on several devices in layer order (`--device cuda:0,1`): each part holds a
@@ -44,13 +43,13 @@ public final class SplitLoadedModel implements LoadedModel {
         @Override public void close() { inner.close(); }
     }
 
-    private SplitActivations split(Activations x) {
+    SplitActivations split(Activations x) {
         if (!(x instanceof SplitActivations)) throw new IllegalArgumentException("activations do not belong to this split model");
         return (SplitActivations) x;
     }
 
     /** Moves x to part p through host memory (simple and exact; the copy is small next to a block's work). */
-    private Activations on(SplitActivations x, int p) {
+    Activations on(SplitActivations x, int p) {
         if (x.part != p) {
             Activations moved = parts[p].fromHost(x.inner.toHost(), x.batch(), x.seqLen());
             x.inner.close();
@@ -113,10 +112,9 @@ public final class SplitLoadedModel implements LoadedModel {
 
     @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
-        int p = blocks.length == 0 ? 0 : owner[blocks[0]];
         for (int b : blocks)
-            if (owner[b] != p) throw new UsageException("KV-cached decoding across several GPUs is not implemented yet; use one device (e.g. --device cuda:0) for generation");
-        return parts[p].newSession(batch, maxLen, blocks);
+            if (b < 0 || b >= owner.length) throw new IllegalArgumentException("block " + b + " does not exist (0.." + (owner.length - 1) + ")");
+        return new SplitDecodeSession(this, parts, owner, batch, maxLen, blocks);
     }
 
     @Override

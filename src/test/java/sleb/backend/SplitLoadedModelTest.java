@@ -11,7 +11,6 @@ import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
 import sleb.model.SyntheticModel;
-import sleb.util.UsageException;
 
 /** The layer split used by `--device cuda:0,1`, exercised with CPU parts: same results as one device. */
 public class SplitLoadedModelTest {
@@ -50,7 +49,17 @@ public class SplitLoadedModelTest {
         @Override public Activations copy(Activations x) { return made(m.copy(own(x))); }
         @Override public Activations fromHost(float[] d, int b, int s) { return made(m.fromHost(d, b, s)); }
         @Override public double[] cosineSum(Activations a, Activations b) { return m.cosineSum(own(a), own(b)); }
-        @Override public DecodeSession newSession(int b, int len, int[] blocks) { return m.newSession(b, len, blocks); }
+        @Override public DecodeSession newSession(int b, int len, int[] blocks) {
+            for (int layer : blocks)
+                if (layer < first || layer > last) throw new IllegalStateException("block " + layer + " is not on this device");
+            DecodeSession s = m.newSession(b, len, blocks);
+            return new DecodeSession() {
+                @Override public float[][] prefill(int[][] t) { throw new IllegalStateException("a part's session only runs hidden states"); }
+                @Override public void appendHidden(Activations x) { s.appendHidden(own(x)); }
+                @Override public int position() { return s.position(); }
+                @Override public void close() { s.close(); }
+            };
+        }
         @Override public void close() { m.close(); }
     }
 
@@ -85,9 +94,17 @@ public class SplitLoadedModelTest {
                     assertEquals(split.cosineSum(a2, a), one.cosineSum(b2, b));
                 }
             }
-            assertThrows(UsageException.class, () -> split.newSession(1, 8, blocks));
-            try (DecodeSession s = split.newSession(1, 8, new int[] {0, 1, 2}); DecodeSession t = one.newSession(1, 8, new int[] {0, 1, 2})) {
-                assertEquals(s.prefill(new int[][] {{1, 2, 3}}), t.prefill(new int[][] {{1, 2, 3}}));
+            for (int[] run : new int[][] {blocks, {0, 1, 2}, {3, 4}, {}}) {
+                try (DecodeSession s = split.newSession(2, 12, run); DecodeSession t = one.newSession(2, 12, run)) {
+                    int[][] prompt = {{1, 2, 3}, {7, 8, 9}};
+                    assertEquals(s.prefill(prompt), t.prefill(prompt), "prefill over blocks " + java.util.Arrays.toString(run));
+                    for (int step = 0; step < 5; step++) {
+                        int[] next = {tokens[0][step], tokens[1][step]};
+                        assertEquals(s.step(next), t.step(next), "step " + step + " over blocks " + java.util.Arrays.toString(run));
+                    }
+                    assertEquals(s.position(), 8);
+                    assertThrows(IllegalStateException.class, () -> s.prefill(new int[][] {new int[5], new int[5]}));
+                }
             }
         }
     }

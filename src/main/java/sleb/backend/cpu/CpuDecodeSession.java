@@ -1,5 +1,6 @@
 package sleb.backend.cpu;
 
+import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 
 /** KV-cached decoding on the CPU: per block that runs, keys [batch][kvHeads][headDim][maxLen] (transposed per head) and values [batch][maxLen][kvDim]. */
@@ -24,12 +25,23 @@ final class CpuDecodeSession implements DecodeSession {
     public float[][] prefill(int[][] tokens) {
         if (tokens.length != batch) throw new IllegalArgumentException("session batch is " + batch + ", got " + tokens.length);
         int n = tokens[0].length;
-        if (pos + n > maxLen) throw new IllegalStateException("KV cache holds " + maxLen + " positions; " + (pos + n) + " needed");
         float[] x = new float[batch * n * model.config().dim];
         model.embedTokens(tokens, x);
+        run(x, n);
+        return model.lastLogits(x, batch, n);
+    }
+
+    @Override
+    public void appendHidden(Activations x) {
+        if (!(x instanceof CpuActivations)) throw new IllegalArgumentException("activations are not on the CPU");
+        if (x.batch() != batch) throw new IllegalArgumentException("session batch is " + batch + ", got " + x.batch());
+        run(((CpuActivations) x).data, x.seqLen());
+    }
+
+    private void run(float[] x, int n) {
+        if (pos + n > maxLen) throw new IllegalStateException("KV cache holds " + maxLen + " positions; " + (pos + n) + " needed");
         for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, kCache[i], vCache[i], maxLen);
         pos += n;
-        return model.lastLogits(x, batch, n);
     }
 
     @Override public int position() { return pos; }
