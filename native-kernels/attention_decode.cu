@@ -5,6 +5,8 @@
 // share the dot product (lane owns dims lane, lane+32, ...; coalesced reads of the key row) and the
 // warp keeps an online softmax. The NW partial (m, l, o) are merged through shared memory at the end.
 // q: row b at q + b*q_row (+ h*hd); keys j < L of sequence b at k + b*kv_batch + j*kv_row + kvh*hd.
+// With pos_dev not null, *pos_dev is added to L (and to pos0 in kv_append): the position of a decode
+// step captured in a CUDA graph lives in device memory (a replay reuses the captured arguments).
 //
 // kv_append: copies the K and V columns of the fused QKV rows [batch*T][stride] into the caches
 // kc, vc [batch][maxLen][kvDim] at positions pos0..pos0+T-1. One block per row.
@@ -14,12 +16,13 @@
 #define MAXD 8
 
 extern "C" __global__ void attention_decode(const float* q, int q_row, const float* k, const float* v, int kv_row,
-                                            long long kv_batch, float* out, int out_row, int L, int nH, int nKv,
-                                            int hd, float scale) {
+                                            long long kv_batch, float* out, int out_row, int len, const int* pos_dev,
+                                            int nH, int nKv, int hd, float scale) {
     __shared__ float ms[NW], ls[NW];
     extern __shared__ float os[];  // [NW][hd]
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int h = blockIdx.x, b = blockIdx.y, kvh = h / (nH / nKv);
+    const int L = len + (pos_dev != nullptr ? *pos_dev : 0);
     const float* qr = q + (size_t)b * q_row + h * hd;
     const float* kb = k + b * kv_batch + kvh * hd;
     const float* vb = v + b * kv_batch + kvh * hd;
@@ -72,11 +75,12 @@ extern "C" __global__ void attention_decode(const float* q, int q_row, const flo
 }
 
 extern "C" __global__ void kv_append(const float* qkv, int stride, int kcol, int vcol, float* kc, float* vc, int T,
-                                     int pos0, int maxLen, int kvDim) {
+                                     int pos0, const int* pos_dev, int maxLen, int kvDim) {
     const size_t row = blockIdx.x;
     const size_t b = row / T, t = row % T;
     const float* src = qkv + row * stride;
-    const size_t dst = (b * maxLen + pos0 + t) * kvDim;
+    const size_t pos = pos0 + (pos_dev != nullptr ? *pos_dev : 0) + t;
+    const size_t dst = (b * maxLen + pos) * kvDim;
     for (int i = threadIdx.x; i < kvDim; i += blockDim.x) {
         kc[dst + i] = src[kcol + i];
         vc[dst + i] = src[vcol + i];

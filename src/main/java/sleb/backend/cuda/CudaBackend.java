@@ -12,7 +12,9 @@ import sleb.model.Model;
 public final class CudaBackend implements Backend {
     private final CudaDevice device;
 
-    public CudaBackend(int ordinal) { this.device = new CudaDevice(ordinal); }
+    public CudaBackend(int ordinal) { this(new CudaDevice(ordinal)); }
+
+    CudaBackend(CudaDevice device) { this.device = device; }
 
     /** null when a usable CUDA GPU is present, otherwise the reason there is none. */
     public static String probe() { return CudaDevice.probe(); }

@@ -1,14 +1,26 @@
 package sleb.backend.cuda;
 
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 import sleb.model.ModelConfig;
 
 /**
  * Incremental decoding on one device: an fp32 KV cache [batch][maxLen][kvDim] per block that runs.
- * A step launches ~11 kernels/GEMMs per block; they are not captured in a CUDA graph yet, so small
- * models are bound by launch overhead during decode.
+ *
+ * A one-token step launches about eleven kernels and GEMMs per block; for small models and batches
+ * their launch cost exceeds the work. So the first {@link #step} records the whole step (embedding,
+ * every block, final norm, lm_head) into a CUDA graph and later steps replay it: one launch per token.
+ * A replay reuses the captured arguments, so everything that changes between steps lives in device
+ * memory the graph reads: the token ids, and the position (the kernels' pos_dev argument). Prefill
+ * (several positions at once) runs eagerly. If capture fails, the session says so once and decodes
+ * eagerly; {@code -Dsleb.cuda.graphs=off} turns graphs off.
  */
 final class CudaDecodeSession implements DecodeSession {
+    static boolean graphsByDefault() { return !"off".equals(System.getProperty("sleb.cuda.graphs")); }
+
     private final CudaLoadedModel model;
     private final CudaDevice dev;
     private final int batch, maxLen;
@@ -17,12 +29,19 @@ final class CudaDecodeSession implements DecodeSession {
     private int pos;
     private boolean closed;
 
-    CudaDecodeSession(CudaLoadedModel model, CudaDevice dev, int batch, int maxLen, int[] blocks) {
+    private boolean graphs;
+    private CudaDevice.Graph graph;
+    private CUdeviceptr stepIds, stepPos, stepLogits;
+    private CudaActivations stepX;
+    private CudaLoadedModel.Workspace stepWs;
+
+    CudaDecodeSession(CudaLoadedModel model, CudaDevice dev, int batch, int maxLen, int[] blocks, boolean graphs) {
         this.model = model;
         this.dev = dev;
         this.batch = batch;
         this.maxLen = maxLen;
         this.blocks = blocks.clone();
+        this.graphs = graphs;
         ModelConfig cfg = model.config();
         if (batch <= 0 || maxLen <= 0) throw new IllegalArgumentException("batch and maxLen must be positive");
         caches = new CudaLoadedModel.KvCache[blocks.length];
@@ -35,25 +54,91 @@ final class CudaDecodeSession implements DecodeSession {
                 c.k = dev.alloc(bytes, "KV cache of block " + blocks[i] + " (" + blocks.length + " blocks x 2 x " + CudaOutOfMemoryException.mib(bytes) + ")");
                 c.v = dev.alloc(bytes, "KV cache of block " + blocks[i] + " (" + blocks.length + " blocks x 2 x " + CudaOutOfMemoryException.mib(bytes) + ")");
             }
+            model.ensureRope(maxLen); // before any capture: a graph must not see the table move
         } catch (RuntimeException e) {
             close();
             throw e;
         }
     }
 
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("session was closed");
+        dev.makeCurrent();
+    }
+
     @Override
     public float[][] prefill(int[][] tokens) {
-        if (closed) throw new IllegalStateException("session was closed");
+        checkOpen();
         if (tokens.length != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + tokens.length + " sequences");
-        int n = tokens[0].length;
-        if (n == 0) throw new IllegalArgumentException("no tokens to append");
-        if (pos + n > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + " + n + " positions > maxLen " + maxLen);
+        if (tokens[0].length == 0) throw new IllegalArgumentException("no tokens to append");
         try (CudaActivations x = (CudaActivations) model.embed(tokens)) {
-            for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, caches[i]);
-            pos += n;
+            appendHidden(x);
             return model.lastLogits(x);
         }
     }
+
+    @Override
+    public void appendHidden(Activations xa) {
+        checkOpen();
+        if (!(xa instanceof CudaActivations) || ((CudaActivations) xa).device != dev)
+            throw new IllegalArgumentException("activations do not belong to this CUDA device");
+        CudaActivations x = (CudaActivations) xa;
+        int n = x.seqLen();
+        if (x.batch() != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + x.batch() + " sequences");
+        if (pos + n > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + " + n + " positions > maxLen " + maxLen);
+        if (n == 0) return;
+        try (CudaLoadedModel.Workspace ws = model.new Workspace(batch * n)) {
+            for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, CudaDevice.NULL, caches[i], ws);
+        }
+        pos += n;
+    }
+
+    @Override
+    public float[][] step(int[] tokens) {
+        checkOpen();
+        if (!graphs) return DecodeSession.super.step(tokens);
+        if (tokens.length != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + tokens.length + " tokens");
+        if (pos + 1 > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + 1 positions > maxLen " + maxLen);
+        int vocab = model.config().vocabSize;
+        for (int id : tokens)
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+        if (stepIds == null) allocateStepBuffers();
+        dev.upload(stepIds, Pointer.to(tokens), 4L * batch);
+        dev.upload(stepPos, Pointer.to(new int[] {pos}), 4);
+        if (graph == null) {
+            try {
+                graph = dev.capture(this::recordStep);
+            } catch (CudaException e) {
+                graphs = false;
+                System.err.println("sleb: CUDA graph capture failed (" + CudaDevice.oneLine(e) + "); decoding without graphs");
+                return DecodeSession.super.step(tokens);
+            }
+        }
+        dev.replay(graph);
+        float[] flat = dev.downloadFloats(stepLogits, batch * vocab);
+        pos++;
+        float[][] out = new float[batch][];
+        for (int b = 0; b < batch; b++) out[b] = java.util.Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
+        return out;
+    }
+
+    /** What one replay does: launches only, reading ids and position from stepIds / stepPos. */
+    private void recordStep() {
+        model.embedInto(stepIds, batch, stepX.ptr());
+        for (int i = 0; i < blocks.length; i++) model.block(blocks[i], stepX, batch, 1, 0, stepPos, caches[i], stepWs);
+        model.logitsInto(stepX.ptr(), batch, stepWs.xn, stepLogits);
+    }
+
+    private void allocateStepBuffers() {
+        stepIds = dev.alloc(4L * batch, "decode step token ids");
+        stepPos = dev.alloc(4, "decode step position");
+        stepLogits = dev.alloc(4L * batch * model.config().vocabSize, "decode step logits");
+        stepX = new CudaActivations(dev, batch, 1, model.config().dim);
+        stepWs = model.new Workspace(batch);
+    }
+
+    /** Whether steps replay a captured graph (false once capture has failed or when graphs are off). */
+    boolean usesGraphs() { return graphs; }
 
     @Override
     public int position() { return pos; }
@@ -63,10 +148,17 @@ final class CudaDecodeSession implements DecodeSession {
         if (closed) return;
         closed = true;
         dev.makeCurrent();
+        dev.destroy(graph);
+        graph = null;
         for (CudaLoadedModel.KvCache c : caches) {
             if (c == null) continue;
             dev.free(c.k);
             dev.free(c.v);
         }
+        dev.free(stepIds);
+        dev.free(stepPos);
+        dev.free(stepLogits);
+        if (stepX != null) stepX.close();
+        if (stepWs != null) stepWs.close();
     }
 }

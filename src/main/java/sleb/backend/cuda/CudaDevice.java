@@ -15,6 +15,11 @@ import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
@@ -23,12 +28,16 @@ import jcuda.jcublas.cublasGemmAlgo;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
+import jcuda.runtime.cudaStream_t;
 import sleb.model.DType;
 
 /**
  * One CUDA device: its primary context (shared with cuBLAS), the kernel modules, a caching allocator
- * and the GEMM (cuBLAS, or our wmma kernel when libcublas cannot load). Everything runs on the legacy
- * default stream, so operations are ordered and a device-to-host copy waits for all of them.
+ * and the GEMM (cuBLAS, or our wmma kernel when libcublas cannot load). Kernels and GEMMs run on one
+ * blocking stream of our own, so that decode steps can be captured into CUDA graphs (capture is not
+ * allowed on the legacy default stream); copies use the legacy default stream, which a blocking
+ * stream synchronises with both ways, so operations stay ordered and a device-to-host copy waits for
+ * all the work before it.
  */
 final class CudaDevice implements AutoCloseable {
     final int ordinal;
@@ -40,11 +49,18 @@ final class CudaDevice implements AutoCloseable {
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final cublasHandle cublas;
     private final String gemmNotice;
+    final CUstream stream = new CUstream();
+    private CUdeviceptr cublasWorkspace;
+    /** cuBLAS gets a workspace of its own: with the default one it may allocate while a graph is being captured. */
+    private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
     /** Free blocks by exact (rounded) size: activations of a given shape come and go in SLEB loops. */
     private final Map<Long, ArrayDeque<CUdeviceptr>> pool = new HashMap<>();
     private long pooledBytes;
 
     private static String probeFailure;
+    /** Non-null for a stand-in without a GPU (tests of the host code); see {@link DryRun}. */
+    final DryRun dry;
+    private final KernelSignatures signatures;
 
     /** null when a usable GPU is present; otherwise why not (JCuda would not load, cuInit failed, no device). */
     static synchronized String probe() {
@@ -77,7 +93,23 @@ final class CudaDevice implements AutoCloseable {
         return n[0];
     }
 
+    /** A device with no GPU behind it: the host code runs, launches are checked and recorded (tests only). */
+    static CudaDevice dryRun(long memoryBytes) { return new CudaDevice(new DryRun(memoryBytes)); }
+
+    private CudaDevice(DryRun dry) {
+        this.dry = dry;
+        signatures = null;
+        ordinal = 0;
+        name = "dry run (no GPU)";
+        computeMajor = 9;
+        computeMinor = 0;
+        cublas = null;
+        gemmNotice = null;
+    }
+
     CudaDevice(int ordinal) {
+        dry = null;
+        signatures = KernelSignatures.ofResources();
         String why = probe();
         if (why != null) throw new IllegalStateException("no CUDA GPU found: " + why + "; use --device cpu");
         int count = deviceCount();
@@ -100,6 +132,7 @@ final class CudaDevice implements AutoCloseable {
                     + computeMinor + "; the kernels need 8.0 or newer (Ampere)");
         cuDevicePrimaryCtxRetain(context, device);
         cuCtxSetCurrent(context);
+        cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT);
         for (Map.Entry<String, java.util.List<String>> m : Kernels.MODULES.entrySet()) {
             CUmodule mod = new CUmodule();
             cuModuleLoadData(mod, Kernels.ptx(m.getKey()));
@@ -120,6 +153,9 @@ final class CudaDevice implements AutoCloseable {
                 h = new cublasHandle();
                 JCublas2.cublasCreate(h);
                 JCublas2.cublasSetMathMode(h, cublasMath.CUBLAS_DEFAULT_MATH);
+                JCublas2.cublasSetStream(h, new cudaStream_t(stream));
+                cublasWorkspace = alloc(CUBLAS_WORKSPACE_BYTES, "cuBLAS workspace");
+                JCublas2.cublasSetWorkspace(h, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
             } catch (Throwable t) {
                 h = null;
                 notice = "cuBLAS (libcublas.so.12) could not be loaded (" + t.getMessage() + "); using the built-in wmma GEMM, which is slower";
@@ -134,9 +170,10 @@ final class CudaDevice implements AutoCloseable {
 
     String describe() { return "cuda:" + ordinal + " " + name + " (sm_" + computeMajor + computeMinor + ", " + (cublas != null ? "cuBLAS" : "fallback GEMM") + ")"; }
 
-    void makeCurrent() { cuCtxSetCurrent(context); }
+    void makeCurrent() { if (dry == null) cuCtxSetCurrent(context); }
 
     long[] memInfo() {
+        if (dry != null) return new long[] {dry.free(), dry.memory};
         long[] free = {0}, total = {0};
         cuMemGetInfo(free, total);
         return new long[] {free[0], total[0]};
@@ -155,8 +192,11 @@ final class CudaDevice implements AutoCloseable {
         ArrayDeque<CUdeviceptr> q = pool.get(size);
         if (q != null && !q.isEmpty()) {
             pooledBytes -= size;
-            return q.pop();
+            CUdeviceptr p = q.pop();
+            if (dry != null) dry.reused(p);
+            return p;
         }
+        if (dry != null) return dryAlloc(size, what);
         CUdeviceptr p = new CUdeviceptr();
         try {
             cuMemAlloc(p, size);
@@ -176,11 +216,23 @@ final class CudaDevice implements AutoCloseable {
 
     private final Map<CUdeviceptr, Long> sizes = new HashMap<>();
 
+    private CUdeviceptr dryAlloc(long size, String what) {
+        CUdeviceptr p = dry.alloc(size, what);
+        if (p == null) {
+            trim();
+            p = dry.alloc(size, what);
+        }
+        if (p == null) throw new CudaOutOfMemoryException("cuda:" + ordinal + " " + name, what, size, dry.free(), dry.memory);
+        sizes.put(p, size);
+        return p;
+    }
+
     /** Returns a block to the pool (kept for reuse, freed by {@link #trim} or close). */
     void free(CUdeviceptr p) {
         if (p == null) return;
         Long size = sizes.get(p);
         if (size == null) throw new IllegalStateException("free of a pointer this device did not allocate");
+        if (dry != null) dry.pooled(p);
         pool.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
         pooledBytes += size;
     }
@@ -190,7 +242,7 @@ final class CudaDevice implements AutoCloseable {
         for (ArrayDeque<CUdeviceptr> q : pool.values())
             for (CUdeviceptr p : q) {
                 sizes.remove(p);
-                cuMemFree(p);
+                freeNow(p);
             }
         pool.clear();
         pooledBytes = 0;
@@ -199,33 +251,52 @@ final class CudaDevice implements AutoCloseable {
     /** Releases a block to the driver at once (weights). */
     void release(CUdeviceptr p) {
         if (p == null || sizes.remove(p) == null) return;
-        cuMemFree(p);
+        freeNow(p);
     }
 
-    void upload(CUdeviceptr dst, Pointer src, long bytes) { cuMemcpyHtoD(dst, src, bytes); }
+    private void freeNow(CUdeviceptr p) {
+        if (dry != null) dry.released(p);
+        else cuMemFree(p);
+    }
+
+    void upload(CUdeviceptr dst, Pointer src, long bytes) {
+        if (dry != null) dry.copyToDevice(dst, bytes);
+        else cuMemcpyHtoD(dst, src, bytes);
+    }
 
     CUdeviceptr uploadFloats(float[] a, String what) {
         CUdeviceptr p = alloc(4L * a.length, what);
-        cuMemcpyHtoD(p, Pointer.to(a), 4L * a.length);
+        upload(p, Pointer.to(a), 4L * a.length);
         return p;
     }
 
     CUdeviceptr uploadInts(int[] a, String what) {
         CUdeviceptr p = alloc(4L * a.length, what);
-        cuMemcpyHtoD(p, Pointer.to(a), 4L * a.length);
+        upload(p, Pointer.to(a), 4L * a.length);
         return p;
+    }
+
+    private void download(Pointer dst, CUdeviceptr src, long bytes) {
+        if (dry != null) dry.copyToHost(src, bytes);
+        else cuMemcpyDtoH(dst, src, bytes);
     }
 
     float[] downloadFloats(CUdeviceptr p, int n) {
         float[] a = new float[n];
-        cuMemcpyDtoH(Pointer.to(a), p, 4L * n);
+        download(Pointer.to(a), p, 4L * n);
         return a;
     }
 
     double[] downloadDoubles(CUdeviceptr p, int n) {
         double[] a = new double[n];
-        cuMemcpyDtoH(Pointer.to(a), p, 8L * n);
+        download(Pointer.to(a), p, 8L * n);
         return a;
+    }
+
+    /** Device-to-device copy, ordered after the work before it. */
+    void copy(CUdeviceptr dst, CUdeviceptr src, long bytes) {
+        if (dry != null) dry.copyOnDevice(dst, src, bytes);
+        else cuMemcpyDtoD(dst, src, bytes);
     }
 
     // ---- kernels --------------------------------------------------------------------------------
@@ -241,12 +312,17 @@ final class CudaDevice implements AutoCloseable {
     /** Lets {@code fn} use up to {@code bytes} of dynamic shared memory (needed above 48 KiB). */
     void allowSharedMemory(String fn, int bytes) {
         if (bytes <= 48 * 1024 || smemOptIn.getOrDefault(fn, 0) >= bytes) return;
-        cuFuncSetAttribute(function(fn), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        if (dry == null) cuFuncSetAttribute(function(fn), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
         smemOptIn.put(fn, bytes);
     }
 
     /** Launches a kernel; args are CUdeviceptr/Pointer, Integer, Long, Float or Double, in the kernel's order. */
     void launch(String fn, int gx, int gy, int gz, int bx, int by, int smem, Object... args) {
+        if (dry != null) {
+            dry.launch(fn, gx, gy, gz, bx, by, smem, smemOptIn.getOrDefault(fn, 0), args);
+            return;
+        }
+        signatures.check(fn, args);
         Pointer[] ps = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -257,7 +333,7 @@ final class CudaDevice implements AutoCloseable {
             else if (a instanceof Double) ps[i] = Pointer.to(new double[] {(Double) a});
             else throw new IllegalArgumentException("kernel argument " + i + " of " + fn + ": " + a);
         }
-        cuLaunchKernel(function(fn), gx, gy, gz, bx, by, 1, smem, null, Pointer.to(ps), null);
+        cuLaunchKernel(function(fn), gx, gy, gz, bx, by, 1, smem, stream, Pointer.to(ps), null);
     }
 
     /** A 1-D grid-stride launch over n elements. */
@@ -280,7 +356,9 @@ final class CudaDevice implements AutoCloseable {
      */
     void gemm(DType t, CUdeviceptr a, CUdeviceptr w, CUdeviceptr c, int m, int n, int k, float beta) {
         if (m == 0) return;
-        if (cublas != null) {
+        if (dry != null) {
+            dry.gemm(a, w, c, m, n, k, t.bytes);
+        } else if (cublas != null) {
             int type = t == DType.F32 ? cudaDataType.CUDA_R_32F : t == DType.BF16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_16F;
             int compute = t == DType.F32 ? cublasComputeType.CUBLAS_COMPUTE_32F_PEDANTIC : cublasComputeType.CUBLAS_COMPUTE_32F;
             // Column-major view: C^T [n x m] = W^T^T ... i.e. op(W_cm)=T with W_cm [k x n], X_cm [k x m].
@@ -294,15 +372,61 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
-    void synchronize() { cuCtxSynchronize(); }
+    void synchronize() { if (dry == null) cuCtxSynchronize(); }
+
+    /** A device address of 0, for the kernels' optional pointer arguments. */
+    static final CUdeviceptr NULL = new CUdeviceptr();
+
+    /**
+     * Records the launches {@code work} makes on this device's stream into an executable CUDA graph
+     * instead of running them. Nothing may allocate or copy through the legacy stream meanwhile.
+     */
+    /** An executable graph: the CUDA one, or a dry run's recorded launches. */
+    static final class Graph {
+        final CUgraphExec exec;
+        final java.util.List<DryRun.Launch> dryLaunches;
+
+        Graph(CUgraphExec exec, java.util.List<DryRun.Launch> dryLaunches) {
+            this.exec = exec;
+            this.dryLaunches = dryLaunches;
+        }
+    }
+
+    Graph capture(Runnable work) {
+        if (dry != null) return new Graph(null, dry.capture(work));
+        makeCurrent();
+        CUgraph graph = new CUgraph();
+        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            work.run();
+        } finally {
+            cuStreamEndCapture(stream, graph); // also ends a capture that failed part-way
+        }
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            cuGraphInstantiate(exec, graph, 0);
+            return new Graph(exec, null);
+        } finally {
+            cuGraphDestroy(graph);
+        }
+    }
+
+    void replay(Graph g) {
+        if (dry != null) dry.replay(g.dryLaunches);
+        else cuGraphLaunch(g.exec, stream);
+    }
+
+    void destroy(Graph g) { if (g != null && g.exec != null) cuGraphExecDestroy(g.exec); }
 
     @Override
     public void close() {
         makeCurrent();
         trim();
-        for (CUdeviceptr p : sizes.keySet()) cuMemFree(p);
+        for (CUdeviceptr p : new java.util.ArrayList<>(sizes.keySet())) freeNow(p);
         sizes.clear();
+        if (dry != null) return;
         if (cublas != null) JCublas2.cublasDestroy(cublas);
+        cuStreamDestroy(stream);
         for (CUmodule m : modules.values()) cuModuleUnload(m);
         modules.clear();
         cuDevicePrimaryCtxRelease(device);

@@ -160,8 +160,11 @@ final class CudaLoadedModel implements LoadedModel {
         return d;
     }
 
-    /** The (cos, sin) table for positions [0, positions), grown to the next power of two on demand. */
-    private CUdeviceptr ropeTable(int positions) {
+    /**
+     * Makes the (cos, sin) table cover positions [0, positions), grown to the next power of two. An
+     * outgrown table is kept until close: a captured decode graph may still read it.
+     */
+    void ensureRope(int positions) {
         if (positions > ropeCap) {
             int cap = Math.max(64, Integer.highestOneBit(Math.max(1, positions - 1)) << 1);
             int half = hd / 2;
@@ -172,11 +175,10 @@ final class CudaLoadedModel implements LoadedModel {
                     cs[(p * half + i) * 2] = (float) Math.cos(a);
                     cs[(p * half + i) * 2 + 1] = (float) Math.sin(a);
                 }
-            if (rope != null) dev.release(rope);
             rope = dev.uploadFloats(cs, "RoPE table");
+            owned.add(rope);
             ropeCap = cap;
         }
-        return rope;
     }
 
     private void checkOpen() {
@@ -213,18 +215,33 @@ final class CudaLoadedModel implements LoadedModel {
         CudaActivations x = new CudaActivations(dev, B, T, dim);
         CUdeviceptr d = dev.uploadInts(ids, "token ids");
         try {
-            if (B * T > 0) dev.launch("embedding_" + CudaDevice.suffix(embedType), B * T, 1, 1, 256, 1, 0, d, embed, x.ptr(), dim);
+            embedInto(d, B * T, x.ptr());
         } finally {
             dev.free(d);
         }
         return x;
     }
 
+    /** Launch only: rows [n][dim] fp32 at out = embeddings of the n token ids at ids (device). */
+    void embedInto(CUdeviceptr ids, int n, CUdeviceptr out) {
+        if (n > 0) dev.launch("embedding_" + CudaDevice.suffix(embedType), n, 1, 1, 256, 1, 0, ids, embed, out, dim);
+    }
+
+    /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (into xn, n*dim GEMM-dtype elements). */
+    void logitsInto(CUdeviceptr x, int n, CUdeviceptr xn, CUdeviceptr logits) {
+        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, x, finalNorm, xn, dim, cfg.normEps);
+        dev.gemm(gemmType, xn, lmHead, logits, n, cfg.vocabSize, dim, 0f);
+    }
+
     @Override
     public void runBlock(int layer, Activations x) {
         checkOpen();
         CudaActivations a = act(x);
-        block(layer, a, a.batch(), a.seqLen(), 0, null);
+        if (a.rows() == 0) return;
+        ensureRope(a.seqLen());
+        try (Workspace ws = new Workspace(a.rows())) {
+            block(layer, a, a.batch(), a.seqLen(), 0, CudaDevice.NULL, null, ws);
+        }
     }
 
     /** The KV cache of one block in a decode session: [batch][maxLen][kvDim] fp32 for K and for V. */
@@ -233,61 +250,83 @@ final class CudaLoadedModel implements LoadedModel {
         int maxLen;
     }
 
+    /** The scratch buffers of one block call on up to {@code rows} rows, taken from the device pool. */
+    final class Workspace implements AutoCloseable {
+        final int rows;
+        final CUdeviceptr xn, qkv, att, tmp, gu, sw;
+
+        Workspace(int rows) {
+            this.rows = rows;
+            long ab = gemmType.bytes;
+            CUdeviceptr[] p = new CUdeviceptr[6];
+            try {
+                p[0] = dev.alloc(rows * (long) Math.max(dim, qDim) * ab, "normalised hidden states");
+                p[1] = dev.alloc(4L * rows * qkvDim, "q/k/v");
+                p[2] = dev.alloc(4L * rows * qDim, "attention output");
+                p[3] = dev.alloc(4L * rows * dim, "o_proj output");
+                p[4] = dev.alloc(4L * rows * 2 * hidden, "gate/up");
+                p[5] = dev.alloc(ab * rows * hidden, "SwiGLU output");
+            } catch (RuntimeException e) {
+                for (CUdeviceptr q : p) dev.free(q);
+                throw e;
+            }
+            xn = p[0]; qkv = p[1]; att = p[2]; tmp = p[3]; gu = p[4]; sw = p[5];
+        }
+
+        @Override
+        public void close() {
+            dev.free(xn); dev.free(qkv); dev.free(att); dev.free(tmp); dev.free(gu); dev.free(sw);
+        }
+    }
+
     /**
-     * One block on rows [B*T] whose positions start at pos0. With a cache, the new K/V rows are
-     * appended to it and attention reads the cache (pos0 + T keys); without, K/V come from this call.
+     * One block on rows [B*T] whose positions start at pos0 + *posDev (posDev may be {@link CudaDevice#NULL}).
+     * With a cache, the new K/V rows are appended to it and attention reads the cache; without, K/V come
+     * from this call. Only launches: no allocation or copy, so a decode step can be captured in a graph
+     * (the RoPE table must already cover the positions).
      */
-    void block(int layer, CudaActivations x, int B, int T, int pos0, KvCache cache) {
+    void block(int layer, CudaActivations x, int B, int T, int pos0, CUdeviceptr posDev, KvCache cache, Workspace ws) {
         if (layer < 0 || layer >= cfg.nLayers) throw new IllegalArgumentException("block " + layer + " does not exist (0.." + (cfg.nLayers - 1) + ")");
         if (!holds(layer)) throw new IllegalStateException("block " + layer + " is not resident on cuda:" + dev.ordinal);
         int N = B * T;
         if (N == 0) return;
-        long ab = gemmType.bytes;
-        CUdeviceptr xp = x.ptr();
-        CUdeviceptr xn = null, qkv = null, att = null, tmp = null, gu = null, sw = null;
-        try {
-            xn = dev.alloc(N * (long) Math.max(dim, qDim) * ab, "normalised hidden states");
-            qkv = dev.alloc(4L * N * qkvDim, "q/k/v");
-            att = dev.alloc(4L * N * qDim, "attention output");
-            tmp = dev.alloc(4L * N * dim, "o_proj output");
-            gu = dev.alloc(4L * N * 2 * hidden, "gate/up");
-            sw = dev.alloc(ab * N * hidden, "SwiGLU output");
-            dev.launch("rmsnorm_" + sfx, N, 1, 1, 256, 1, 0, xp, normIn[layer], xn, dim, cfg.normEps);
-            dev.gemm(gemmType, xn, wqkv[layer], qkv, N, qkvDim, dim, 0f);
-            if (bqkv[layer] != null) dev.launchElementwise("add_bias", (long) N * qkvDim, qkv, bqkv[layer], N, qkvDim, qkvDim);
-            dev.launch(cfg.ropeStyle == sleb.model.RopeStyle.HALF ? "rope_half" : "rope_adjacent", N, 1, 1, 128, 1, 0,
-                    qkv, ropeTable(pos0 + T), T, pos0, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
-            CUdeviceptr kp = qkv.withByteOffset(4L * qDim), vp = qkv.withByteOffset(4L * (qDim + kvDim));
-            int kvRow = qkvDim;
-            long kvBatch = (long) T * qkvDim;
-            if (cache != null) {
-                dev.launch("kv_append", N, 1, 1, 128, 1, 0, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, T, pos0, cache.maxLen, kvDim);
-                kp = cache.k;
-                vp = cache.v;
-                kvRow = kvDim;
-                kvBatch = (long) cache.maxLen * kvDim;
-            }
-            if (cache != null && T == 1) {
-                dev.launch("attention_decode", cfg.nHeads, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd),
-                        qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, cfg.nHeads, cfg.nKvHeads, hd, scale);
-            } else {
-                dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, cfg.nHeads, B, 32 * Kernels.PREFILL_BR, 1,
-                        Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale);
-            }
-            CUdeviceptr attIn = att;
-            if (gemmType != DType.F32) {
-                dev.launchElementwise("f32_to_" + sfx, (long) N * qDim, att, xn, (long) N * qDim);
-                attIn = xn;
-            }
-            dev.gemm(gemmType, attIn, wo[layer], tmp, N, dim, qDim, 0f);
-            // x += o_proj(...); xn = rmsnorm(x) * w_post
-            dev.launch("rmsnorm_residual_" + sfx, N, 1, 1, 256, 1, 0, xp, tmp, normPost[layer], xn, dim, cfg.normEps);
-            dev.gemm(gemmType, xn, wgu[layer], gu, N, 2 * hidden, dim, 0f);
-            dev.launchElementwise("swiglu_" + sfx, (long) N * hidden, gu, sw, N, hidden);
-            dev.gemm(gemmType, sw, wdown[layer], xp, N, dim, hidden, 1f); // x += down(...)
-        } finally {
-            dev.free(xn); dev.free(qkv); dev.free(att); dev.free(tmp); dev.free(gu); dev.free(sw);
+        if (N > ws.rows) throw new IllegalArgumentException("workspace holds " + ws.rows + " rows, block call has " + N);
+        if (posDev == CudaDevice.NULL && pos0 + T > ropeCap) throw new IllegalStateException("RoPE table covers " + ropeCap + " positions, not " + (pos0 + T));
+        CUdeviceptr xp = x.ptr(), xn = ws.xn, qkv = ws.qkv, att = ws.att, tmp = ws.tmp, gu = ws.gu, sw = ws.sw;
+        dev.launch("rmsnorm_" + sfx, N, 1, 1, 256, 1, 0, xp, normIn[layer], xn, dim, cfg.normEps);
+        dev.gemm(gemmType, xn, wqkv[layer], qkv, N, qkvDim, dim, 0f);
+        if (bqkv[layer] != null) dev.launchElementwise("add_bias", (long) N * qkvDim, qkv, bqkv[layer], N, qkvDim, qkvDim);
+        dev.launch(cfg.ropeStyle == sleb.model.RopeStyle.HALF ? "rope_half" : "rope_adjacent", N, 1, 1, 128, 1, 0,
+                qkv, rope, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        CUdeviceptr kp = qkv.withByteOffset(4L * qDim), vp = qkv.withByteOffset(4L * (qDim + kvDim));
+        int kvRow = qkvDim;
+        long kvBatch = (long) T * qkvDim;
+        if (cache != null) {
+            dev.launch("kv_append", N, 1, 1, 128, 1, 0, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, T, pos0, posDev, cache.maxLen, kvDim);
+            kp = cache.k;
+            vp = cache.v;
+            kvRow = kvDim;
+            kvBatch = (long) cache.maxLen * kvDim;
         }
+        if (cache != null && T == 1) {
+            dev.launch("attention_decode", cfg.nHeads, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd),
+                    qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale);
+        } else {
+            if (posDev != CudaDevice.NULL) throw new IllegalArgumentException("prefill attention takes its position from the host");
+            dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, cfg.nHeads, B, 32 * Kernels.PREFILL_BR, 1,
+                    Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale);
+        }
+        CUdeviceptr attIn = att;
+        if (gemmType != DType.F32) {
+            dev.launchElementwise("f32_to_" + sfx, (long) N * qDim, att, xn, (long) N * qDim);
+            attIn = xn;
+        }
+        dev.gemm(gemmType, attIn, wo[layer], tmp, N, dim, qDim, 0f);
+        // x += o_proj(...); xn = rmsnorm(x) * w_post
+        dev.launch("rmsnorm_residual_" + sfx, N, 1, 1, 256, 1, 0, xp, tmp, normPost[layer], xn, dim, cfg.normEps);
+        dev.gemm(gemmType, xn, wgu[layer], gu, N, 2 * hidden, dim, 0f);
+        dev.launchElementwise("swiglu_" + sfx, (long) N * hidden, gu, sw, N, hidden);
+        dev.gemm(gemmType, sw, wdown[layer], xp, N, dim, hidden, 1f); // x += down(...)
     }
 
     /** Rows per lm_head chunk: at most ~256 MiB of fp32 logits at a time. */
@@ -377,10 +416,11 @@ final class CudaLoadedModel implements LoadedModel {
         CudaActivations a = act(x);
         int B = a.batch(), T = a.seqLen();
         if (T == 0) throw new IllegalArgumentException("no positions");
+        if (T == 1) return logitsOf(a.ptr(), B); // the last rows are all the rows
         CUdeviceptr last = dev.alloc(4L * B * dim, "last hidden states");
         try {
             for (int b = 0; b < B; b++)
-                jcuda.driver.JCudaDriver.cuMemcpyDtoD(last.withByteOffset(4L * b * dim), a.ptr().withByteOffset(4L * ((long) b * T + T - 1) * dim), 4L * dim);
+                dev.copy(last.withByteOffset(4L * b * dim), a.ptr().withByteOffset(4L * ((long) b * T + T - 1) * dim), 4L * dim);
             return logitsOf(last, B);
         } finally {
             dev.free(last);
@@ -399,7 +439,7 @@ final class CudaLoadedModel implements LoadedModel {
         checkOpen();
         CudaActivations a = act(x);
         CudaActivations c = new CudaActivations(dev, a.batch(), a.seqLen(), a.dim());
-        jcuda.driver.JCudaDriver.cuMemcpyDtoD(c.ptr(), a.ptr(), a.bytes());
+        dev.copy(c.ptr(), a.ptr(), a.bytes());
         return c;
     }
 
@@ -436,7 +476,13 @@ final class CudaLoadedModel implements LoadedModel {
     @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         checkOpen();
-        return new CudaDecodeSession(this, dev, batch, maxLen, blocks);
+        return new CudaDecodeSession(this, dev, batch, maxLen, blocks, CudaDecodeSession.graphsByDefault());
+    }
+
+    /** A session whose one-token steps replay a CUDA graph (graphs) or launch eagerly: tests compare the two. */
+    CudaDecodeSession newSession(int batch, int maxLen, int[] blocks, boolean graphs) {
+        checkOpen();
+        return new CudaDecodeSession(this, dev, batch, maxLen, blocks, graphs);
     }
 
     @Override
@@ -446,7 +492,6 @@ final class CudaLoadedModel implements LoadedModel {
         dev.makeCurrent();
         for (CUdeviceptr p : owned) dev.release(p);
         owned.clear();
-        if (rope != null) dev.release(rope);
         rope = null;
     }
 }

@@ -14,6 +14,8 @@ import sleb.model.Model;
 final class CudaSplitBackend implements Backend {
     private final CudaBackend[] devices;
 
+    CudaSplitBackend(CudaBackend[] devices) { this.devices = devices.clone(); }
+
     CudaSplitBackend(int[] ordinals) {
         devices = new CudaBackend[ordinals.length];
         try {

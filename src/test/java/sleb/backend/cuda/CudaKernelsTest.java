@@ -32,6 +32,7 @@ public class CudaKernelsTest {
 
     private CUdeviceptr in(float[] a, DType t) { CUdeviceptr p = upload(dev, a, t); bufs.add(p); return p; }
     private CUdeviceptr out(long n, DType t) { CUdeviceptr p = poisoned(dev, n, t); bufs.add(p); return p; }
+    private CUdeviceptr ints(int[] a) { CUdeviceptr p = dev.uploadInts(a, "test ints"); bufs.add(p); return p; }
 
     @DataProvider
     public Object[][] dtypes() { return new Object[][] {{DType.F32}, {DType.BF16}, {DType.F16}}; }
@@ -99,9 +100,15 @@ public class CudaKernelsTest {
                     ref[ib] = qkv[ia] * s + qkv[ib] * c;
                 }
         }
-        CUdeviceptr p = in(qkv, DType.F32), tab = in(ropeTable(inv, pos0 + T), DType.F32);
-        dev.launch(half ? "rope_half" : "rope_adjacent", B * T, 1, 1, 128, 1, 0, p, tab, T, pos0, stride, nH, nKv, hd);
-        assertClose(dev.downloadFloats(p, qkv.length), ref, 1e-5, 1e-2, half ? "rope_half" : "rope_adjacent");
+        String fn = half ? "rope_half" : "rope_adjacent";
+        CUdeviceptr tab = in(ropeTable(inv, pos0 + T), DType.F32);
+        CUdeviceptr p = in(qkv, DType.F32);
+        dev.launch(fn, B * T, 1, 1, 128, 1, 0, p, tab, T, pos0, CudaDevice.NULL, stride, nH, nKv, hd);
+        assertClose(dev.downloadFloats(p, qkv.length), ref, 1e-5, 1e-2, fn);
+        // the same positions split between the host argument and device memory (how a decode graph passes them)
+        CUdeviceptr q = in(qkv, DType.F32), posDev = ints(new int[] {pos0 - 1});
+        dev.launch(fn, B * T, 1, 1, 128, 1, 0, q, tab, T, 1, posDev, stride, nH, nKv, hd);
+        assertClose(dev.downloadFloats(q, qkv.length), ref, 1e-5, 1e-2, fn + " with pos_dev");
     }
 
     /** Causal GQA attention in double: q [B*T][nH*hd]; k, v [B][maxLen][nKv*hd]; query t at pos0 + t. */
@@ -158,16 +165,25 @@ public class CudaKernelsTest {
         double[] ref = attentionRef(q, k, v, B, 1, L - 1, maxLen, nH, nKv, hd);
         CUdeviceptr qp = in(q, DType.F32), kp = in(k, DType.F32), vp = in(v, DType.F32), o = out(B * qDim, DType.F32);
         dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
-                kvDim, (long) maxLen * kvDim, o, qDim, L, nH, nKv, hd, (float) (1 / Math.sqrt(hd)));
+                kvDim, (long) maxLen * kvDim, o, qDim, L, CudaDevice.NULL, nH, nKv, hd, (float) (1 / Math.sqrt(hd)));
         assertClose(dev.downloadFloats(o, ref.length), ref, 1e-5, 0.1, "attention_decode");
+        CUdeviceptr o2 = out(B * qDim, DType.F32), posDev = ints(new int[] {L - 1});
+        dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
+                kvDim, (long) maxLen * kvDim, o2, qDim, 1, posDev, nH, nKv, hd, (float) (1 / Math.sqrt(hd)));
+        assertClose(dev.downloadFloats(o2, ref.length), ref, 1e-5, 0.1, "attention_decode with pos_dev");
     }
 
-    @Test
-    public void kvAppend() {
-        int B = 2, T = 3, pos0 = 4, maxLen = 9, qDim = 32, kvDim = 16, stride = qDim + 2 * kvDim;
+    /** pos0 = 4 given as (host argument, device value); -1: no device pointer. */
+    @DataProvider
+    public Object[][] posSplits() { return new Object[][] {{4, -1}, {0, 4}, {3, 1}}; }
+
+    @Test(dataProvider = "posSplits")
+    public void kvAppend(int hostPos, int devicePos) {
+        int B = 2, T = 3, pos0 = hostPos + Math.max(0, devicePos), maxLen = 9, qDim = 32, kvDim = 16, stride = qDim + 2 * kvDim;
         float[] qkv = randn(rnd, B * T * stride, 1.0);
         CUdeviceptr p = in(qkv, DType.F32), kc = out(B * maxLen * kvDim, DType.F32), vc = out(B * maxLen * kvDim, DType.F32);
-        dev.launch("kv_append", B * T, 1, 1, 128, 1, 0, p, stride, qDim, qDim + kvDim, kc, vc, T, pos0, maxLen, kvDim);
+        CUdeviceptr posDev = devicePos < 0 ? CudaDevice.NULL : ints(new int[] {devicePos});
+        dev.launch("kv_append", B * T, 1, 1, 128, 1, 0, p, stride, qDim, qDim + kvDim, kc, vc, T, hostPos, posDev, maxLen, kvDim);
         float[] k = dev.downloadFloats(kc, B * maxLen * kvDim), v = dev.downloadFloats(vc, B * maxLen * kvDim);
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
