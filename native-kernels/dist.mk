@@ -48,8 +48,19 @@ dist:
 	  $(JLINK) --add-modules $$mods --strip-debug $(JLINK_STRIP_NATIVE) --no-header-files --no-man-pages --compress=2 --output $(DIST)/runtime
 	@# libjvm.so keeps a full symbol table even after the jlink plugin; dynamic symbols survive --strip-unneeded
 	@if command -v strip >/dev/null; then find $(DIST)/runtime -name '*.so' -exec strip --strip-unneeded {} +; fi
-	@size=$$(du -sm $(DIST) | cut -f1); echo "dist: $$size MiB ($(DIST))"; \
-	  if [ $$size -ge $(DIST_LIMIT_MIB) ]; then echo "dist is $$size MiB, over the $(DIST_LIMIT_MIB) MiB limit" >&2; exit 1; fi
+	@# the few public files CudaStories260KTest needs, for a GPU host without ../shared (never committed: dist/ is ignored)
+	@if [ -d $(SHARED)/models/stories260K-hf ]; then \
+	  mkdir -p $(DIST)/shared/models/stories260K $(DIST)/shared/data/wikitext-2-raw && \
+	  cp $(SHARED)/models/stories260K/tok512.bin $(DIST)/shared/models/stories260K/ && \
+	  cp $(SHARED)/models/PROVENANCE.md $(DIST)/shared/models/ && cp $(SHARED)/data/PROVENANCE.md $(DIST)/shared/data/ && \
+	  cp -r $(SHARED)/models/stories260K-hf $(SHARED)/models/stories260K-hf-bf16 $(DIST)/shared/models/ && \
+	  head -c 150000 $(SHARED)/data/wikitext-2-raw/wiki.test.raw > $(DIST)/shared/data/wikitext-2-raw/wiki.test.raw && \
+	  echo "dist/shared: stories260K (hf, hf-bf16, tokenizer) and the first 150 kB of wiki.test.raw from $(SHARED)"; \
+	else echo "dist: $(SHARED) not found; CudaStories260KTest will skip on the GPU host"; fi
+	@# the device machine takes 64 MiB in all: dist plus the working tree that travels with it
+	@size=$$(du -sb $(DIST) | cut -f1); tree=$$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1); \
+	  total=$$(( (size + tree) / 1048576 )); echo "dist: $$(( size / 1048576 )) MiB ($(DIST)); with the working tree $$total MiB of $(DIST_LIMIT_MIB)"; \
+	  if [ $$total -ge $(DIST_LIMIT_MIB) ]; then echo "dist and the working tree are $$total MiB, over the $(DIST_LIMIT_MIB) MiB a device run takes" >&2; exit 1; fi
 
 gpu-check:
 	@[ -x $(DIST)/bin/gpu-check ] || { echo "run 'make dist' first" >&2; exit 1; }
