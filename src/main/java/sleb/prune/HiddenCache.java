@@ -56,7 +56,7 @@ final class HiddenCache implements AutoCloseable {
                 int k = 2;
                 while (need / k > fit) k++;
                 stride = k;
-                mode = "every " + k + "th alive block's input (budget too small for all " + need + ")";
+                mode = "every " + ordinal(k) + " alive block's input (budget too small for all " + need + ")";
             }
         }
         int positions = stride == 0 ? 0 : need / stride;
@@ -129,5 +129,12 @@ final class HiddenCache implements AutoCloseable {
     @Override
     public void close() {
         for (int p = 0; p < ent.length; p++) drop(p);
+    }
+
+    /** 2 -> "2nd", 3 -> "3rd", 11 -> "11th". */
+    static String ordinal(int n) {
+        int tens = n % 100, ones = n % 10;
+        String sfx = tens >= 11 && tens <= 13 ? "th" : ones == 1 ? "st" : ones == 2 ? "nd" : ones == 3 ? "rd" : "th";
+        return n + sfx;
     }
 }
