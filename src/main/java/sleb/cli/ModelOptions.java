@@ -19,7 +19,7 @@ public final class ModelOptions {
     @Option(names = "--tokenizer", paramLabel = "T", description = "tokenizer.json, tokenizer.model or llama2.c tokenizer .bin (default: the one beside the model)")
     Path tokenizer;
 
-    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 or auto (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 (blocks split over GPUs) or auto (default: ${DEFAULT-VALUE})")
     String device;
 
     public Model openModel() throws IOException { return ModelLoader.load(model); }
