@@ -4,6 +4,7 @@ MVN ?= mvn -B -q
 SLEB := bin/sleb
 
 include native-kernels/kernels.mk
+include native-kernels/emu.mk
 include native-kernels/dist.mk
 
 .PHONY: help build test demo bench clean
@@ -11,6 +12,7 @@ include native-kernels/dist.mk
 help:
 	@echo "make build   - compile and package target/sleb-j.jar (+ target/lib), launcher bin/sleb"
 	@echo "make test    - run the test suite (tests needing $(SHARED) skip when it is absent)"
+	@echo "make kernels-emu - run every CUDA kernel on the CPU emulator against double references (g++ only)"
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
 	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
 
