@@ -20,6 +20,10 @@ public final class Main implements Runnable {
 
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            System.err.println("sleb: error: " + parameterMessage(ex));
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String msg = userMessage(ex);
             if (msg != null) {
@@ -36,6 +40,18 @@ public final class Main implements Runnable {
             System.err.println("sleb: error: " + userMessage(e));
             return 2;
         }
+    }
+
+    /** A bad command line in one line: what is wrong, the closest valid option if any, and where the flags are listed. */
+    static String parameterMessage(CommandLine.ParameterException ex) {
+        StringBuilder m = new StringBuilder(ex.getMessage().replace('\n', ' ').trim());
+        if (ex instanceof CommandLine.UnmatchedArgumentException) {
+            java.util.List<String> near = ((CommandLine.UnmatchedArgumentException) ex).getSuggestions();
+            if (!near.isEmpty()) m.append(" (did you mean ").append(String.join(" or ", near.subList(0, Math.min(3, near.size())))).append("?)");
+        }
+        String cmd = ex.getCommandLine().getCommandName();
+        m.append("; see 'sleb").append("sleb".equals(cmd) ? "" : " " + cmd).append(" --help'");
+        return m.toString();
     }
 
     /** The one-line message for errors the user can act on; null for bugs. */

@@ -31,6 +31,23 @@ public class CliErrorsTest {
         };
     }
 
+    /** Picocli's own errors (unknown command or flag, bad value, missing option): one line, exit 2, no usage dump. */
+    @Test
+    public void commandLineMistakesGiveOneLine() {
+        Object[][] cases = {
+            {new String[] {"evl"}, "'evl' (did you mean eval?); see 'sleb --help'"},
+            {new String[] {"eval", "--data", "a=b"}, "Missing required option: '--model=M'; see 'sleb eval --help'"},
+            {new String[] {"eval", "--model", "m", "--data", "a=b", "--seqlen", "abc"}, "'abc' is not an int; see 'sleb eval --help'"},
+            {new String[] {"prune", "--model", "m", "--calib", "c", "--remove", "2", "--bogus"}, "Unknown option: '--bogus'"},
+        };
+        for (Object[] c : cases) {
+            CliRun r = run((String[]) c[0]);
+            assertEquals(r.code, 2, r.err);
+            assertEquals(r.err.strip().split("\n").length, 1, "one line: " + r.err);
+            assertTrue(r.err.startsWith("sleb: error: ") && r.err.contains((String) c[1]), r.err);
+        }
+    }
+
     @Test(dataProvider = "badRuns")
     public void failsWithOneClearLine(String what, String[] args, String mentions) throws Exception {
         SharedData.require("models/stories260K/stories260K.bin");
