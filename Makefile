@@ -20,7 +20,9 @@ build:
 	rm -rf target/lib
 	$(MVN) -DskipTests package
 
+# The emulated-GPU tests need target/kernels-emu/libsleb-emu.so (g++ only); without it they skip, saying so.
 test:
+	-@$(MAKE) --no-print-directory kernels-emu-lib
 	mvn -B -Dsleb.shared=$(abspath $(SHARED)) test
 
 demo: build

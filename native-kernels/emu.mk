@@ -17,11 +17,11 @@ EMU_KSRC := $(patsubst $(EMU_KERNEL_DIR)/%.cu,$(EMU_OUT)/src/%.cpp,$(EMU_KERNELS
 EMU_KOBJ := $(patsubst $(EMU_KERNEL_DIR)/%.cu,$(EMU_OUT)/kernels/%.o,$(EMU_KERNELS))
 EMU_TOBJ := $(patsubst $(EMU_DIR)/%.cpp,$(EMU_OUT)/emu/%.o,$(sort $(wildcard $(EMU_DIR)/*.cpp)))
 
-.PHONY: kernels-emu
+.PHONY: kernels-emu kernels-emu-lib
 .SECONDARY: $(EMU_KSRC)
 
 # The arguments are the kernels the objects define; the test fails if one of them has no check.
-kernels-emu: $(EMU_OUT)/kernel-test
+kernels-emu: $(EMU_OUT)/kernel-test $(EMU_OUT)/libsleb-emu.so
 	@$< $$(nm -g --defined-only $(EMU_KOBJ) | awk '$$2 == "T" && $$3 !~ /^_Z/ { print $$3 }' | sort -u)
 
 $(EMU_OUT)/kernel-test: $(EMU_KOBJ) $(EMU_TOBJ)
@@ -47,3 +47,32 @@ $(EMU_OUT)/emu/%.o: $(EMU_DIR)/%.cpp
 	@$(EMU_CXX) $(EMU_CXXFLAGS) -MMD -MP -I$(EMU_DIR)/include -c $< -o $@
 
 -include $(wildcard $(EMU_OUT)/kernels/*.d $(EMU_OUT)/emu/*.d)
+
+# libsleb-emu.so: the kernels, the emulator and a JNI face (emu/jni/emu_jni.cpp), so that the Java CUDA
+# backend can run on the CPU as an emulated device (sleb.backend.cuda.EmuNative; docs/kernel-emulator.md).
+# Position-independent objects of their own; no UBSan (its runtime does not belong inside a JVM).
+EMU_JAVA_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(command -v javac) 2>/dev/null)) 2>/dev/null)
+EMU_PIC_KOBJ := $(patsubst $(EMU_KERNEL_DIR)/%.cu,$(EMU_OUT)/pic/%.o,$(EMU_KERNELS))
+
+kernels-emu-lib: $(EMU_OUT)/libsleb-emu.so
+
+$(EMU_OUT)/libsleb-emu.so: $(EMU_PIC_KOBJ) $(EMU_OUT)/pic/runtime.o $(EMU_OUT)/pic/emu_jni.o
+	@echo "link $@"
+	@$(EMU_CXX) -shared -o $@ $^
+
+$(EMU_OUT)/pic/%.o: $(EMU_OUT)/src/%.cpp
+	@mkdir -p $(@D)
+	@echo "g++ -fPIC $(EMU_KERNEL_DIR)/$*.cu -> $@"
+	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_KERNEL_DIR) -I$(EMU_DIR)/include -include $(EMU_DIR)/include/emu.h \
+	  -include $(EMU_DIR)/kernels.h -c $< -o $@
+
+$(EMU_OUT)/pic/runtime.o: $(EMU_DIR)/runtime.cpp
+	@mkdir -p $(@D)
+	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_DIR)/include -c $< -o $@
+
+$(EMU_OUT)/pic/emu_jni.o: $(EMU_DIR)/jni/emu_jni.cpp
+	@mkdir -p $(@D)
+	@[ -f "$(EMU_JAVA_HOME)/include/jni.h" ] || { echo "kernels-emu-lib: jni.h not found under EMU_JAVA_HOME=$(EMU_JAVA_HOME); set it to a JDK" >&2; exit 1; }
+	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_DIR)/include -I$(EMU_JAVA_HOME)/include -I$(EMU_JAVA_HOME)/include/linux -c $< -o $@
+
+-include $(wildcard $(EMU_OUT)/pic/*.d)

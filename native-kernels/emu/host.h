@@ -12,6 +12,9 @@ enum class Order { forward, reverse };
 struct Config {
     Order order = Order::forward;
     bool guard_front = false;  // buffers start at a guard page (else they end at one)
+    // Fault and watchdog handlers (SIGSEGV, SIGALRM, ...) turn crashes into messages. Inside a JVM they
+    // must stay off: the JVM uses SIGSEGV itself. A fault then ends the process (hs_err), still loudly.
+    bool handle_signals = true;
 };
 extern Config config;
 

@@ -463,7 +463,7 @@ std::string launch(const char* kernel, dim3 grid, dim3 block, size_t dynamic_sme
         grid.y > 65535 || grid.z > 65535)
         return strf("%s: invalid launch configuration grid (%u,%u,%u) block (%u,%u,%u)", kernel, grid.x, grid.y, grid.z, block.x, block.y, block.z);
     if (dynamic_smem > kMaxDynamicSmem) return strf("%s: %zu bytes of dynamic shared memory exceed the sm_80 limit %zu", kernel, dynamic_smem, kMaxDynamicSmem);
-    install_handlers();
+    if (config.handle_signals) install_handlers();
     ensure_stacks(nthreads);
 
     // Dynamic shared memory ends at a guard page; with none requested the pointer is the guard itself.
@@ -503,13 +503,13 @@ std::string launch(const char* kernel, dim3 grid, dim3 block, size_t dynamic_sme
         return fault_msg;
     }
     in_launch = 1;
-    alarm(kLaunchSeconds);
+    if (config.handle_signals) alarm(kLaunchSeconds);
     for (unsigned long long k = 0; k < nblocks && !failed; k++) {
         const unsigned long long b = reverse ? nblocks - 1 - k : k;
         blockIdx = uint3{(unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / ((unsigned long long)grid.x * grid.y))};
         run_block();
     }
-    alarm(0);
+    if (config.handle_signals) alarm(0);
     in_launch = 0;
     release_dynamic_smem();
     return error;

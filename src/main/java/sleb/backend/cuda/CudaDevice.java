@@ -60,6 +60,8 @@ final class CudaDevice implements AutoCloseable {
     private static String probeFailure;
     /** Non-null for a stand-in without a GPU (tests of the host code); see {@link DryRun}. */
     final DryRun dry;
+    /** An emulated device runs the fallback GEMM kernels (instead of its reference GEMM) under -Dsleb.cuda.gemm=fallback. */
+    private final boolean dryKernelGemm;
     private final KernelSignatures signatures;
 
     /** null when a usable GPU is present; otherwise why not (JCuda would not load, cuInit failed, no device). */
@@ -94,13 +96,17 @@ final class CudaDevice implements AutoCloseable {
     }
 
     /** A device with no GPU behind it: the host code runs, launches are checked and recorded (tests only). */
-    static CudaDevice dryRun(long memoryBytes) { return new CudaDevice(new DryRun(memoryBytes)); }
+    static CudaDevice dryRun(long memoryBytes) { return new CudaDevice(new DryRun(memoryBytes), "dry run (no GPU)"); }
 
-    private CudaDevice(DryRun dry) {
+    /** A device whose kernels run on the CPU emulator (libsleb-emu.so): the whole backend, slowly, without a GPU (tests only). */
+    static CudaDevice emulated(long memoryBytes) { return new CudaDevice(new EmulatedDevice(memoryBytes), "CPU emulator (no GPU)"); }
+
+    private CudaDevice(DryRun dry, String name) {
         this.dry = dry;
+        dryKernelGemm = dry instanceof EmulatedDevice && "fallback".equals(System.getProperty("sleb.cuda.gemm"));
         signatures = null;
         ordinal = 0;
-        name = "dry run (no GPU)";
+        this.name = name;
         computeMajor = 9;
         computeMinor = 0;
         cublas = null;
@@ -109,6 +115,7 @@ final class CudaDevice implements AutoCloseable {
 
     CudaDevice(int ordinal) {
         dry = null;
+        dryKernelGemm = false;
         signatures = KernelSignatures.ofResources();
         String why = probe();
         if (why != null) throw new IllegalStateException("no CUDA GPU found: " + why + "; use --device cpu");
@@ -260,7 +267,7 @@ final class CudaDevice implements AutoCloseable {
     }
 
     void upload(CUdeviceptr dst, Pointer src, long bytes) {
-        if (dry != null) dry.copyToDevice(dst, bytes);
+        if (dry != null) dry.copyToDevice(dst, src, bytes);
         else cuMemcpyHtoD(dst, src, bytes);
     }
 
@@ -277,7 +284,7 @@ final class CudaDevice implements AutoCloseable {
     }
 
     private void download(Pointer dst, CUdeviceptr src, long bytes) {
-        if (dry != null) dry.copyToHost(src, bytes);
+        if (dry != null) dry.copyToHost(dst, src, bytes);
         else cuMemcpyDtoH(dst, src, bytes);
     }
 
@@ -356,8 +363,8 @@ final class CudaDevice implements AutoCloseable {
      */
     void gemm(DType t, CUdeviceptr a, CUdeviceptr w, CUdeviceptr c, int m, int n, int k, float beta) {
         if (m == 0) return;
-        if (dry != null) {
-            dry.gemm(a, w, c, m, n, k, t.bytes);
+        if (dry != null && !dryKernelGemm) {
+            dry.gemm(a, w, c, m, n, k, t == DType.F32 ? 0 : t == DType.BF16 ? 1 : 2, beta);
         } else if (cublas != null) {
             int type = t == DType.F32 ? cudaDataType.CUDA_R_32F : t == DType.BF16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_16F;
             int compute = t == DType.F32 ? cublasComputeType.CUBLAS_COMPUTE_32F_PEDANTIC : cublasComputeType.CUBLAS_COMPUTE_32F;

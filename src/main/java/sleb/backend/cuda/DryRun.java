@@ -17,7 +17,7 @@ import jcuda.driver.CUdeviceptr;
  * captured launches. Nothing is computed: downloads return zeros. Tests use it to run the CUDA host code
  * on machines without a GPU (CudaHostProtocolTest).
  */
-final class DryRun {
+class DryRun {
     enum State { LIVE, POOLED }
 
     static final class Block {
@@ -32,14 +32,16 @@ final class DryRun {
         }
     }
 
-    /** One recorded launch: kernel name (or "gemm"/"copy") and the pointer arguments it passed. */
+    /** One recorded launch: kernel name (or "gemm"/"copy"), the pointer arguments it passed, and what runs it again. */
     static final class Launch {
         final String fn;
         final List<Pointer> pointers;
+        final Runnable run;
 
-        Launch(String fn, List<Pointer> pointers) {
+        Launch(String fn, List<Pointer> pointers, Runnable run) {
             this.fn = fn;
             this.pointers = pointers;
+            this.run = run;
         }
     }
 
@@ -75,7 +77,7 @@ final class DryRun {
         }
     }
 
-    private static CUdeviceptr at(long address) {
+    static CUdeviceptr at(long address) {
         CUdeviceptr p = new CUdeviceptr();
         try {
             NATIVE.setLong(p, address);
@@ -91,15 +93,35 @@ final class DryRun {
     CUdeviceptr alloc(long size, String what) {
         notCapturing("allocate " + what);
         if (used + size > memory) return null;
-        long base = next;
-        next += (size + 0xFFFF) & ~0xFFFFL; // gaps between blocks, so an overrun is not inside a neighbour
-        next += 0x10000;
+        long base = newAddress(size, what);
         blocks.put(base, new Block(base, size, what));
         used += size;
         return at(base);
     }
 
     long free() { return memory - used; }
+
+    /** Where a new block starts: fake addresses with gaps, so that an overrun is not inside a neighbour. */
+    protected long newAddress(long size, String what) {
+        long base = next;
+        next += (size + 0xFFFF) & ~0xFFFFL;
+        next += 0x10000;
+        return base;
+    }
+
+    /** A block leaves for good. */
+    protected void freed(long base) {}
+
+    /** What a launch, GEMM or copy does beyond being checked and recorded: nothing here. */
+    protected Runnable kernel(String fn, int gx, int gy, int gz, int bx, int by, int smem, Object[] args) { return null; }
+
+    protected Runnable gemmWork(Pointer a, Pointer w, Pointer c, int m, int n, int k, int dtype, float beta) { return null; }
+
+    protected Runnable copyWork(Pointer dst, Pointer src, long bytes) { return null; }
+
+    protected void toDevice(Pointer dst, Pointer host, long bytes) {}
+
+    protected void toHost(Pointer host, Pointer src, long bytes) {}
 
     private Block block(CUdeviceptr p) {
         Block b = blocks.get(address(p));
@@ -121,6 +143,7 @@ final class DryRun {
         Block b = blocks.remove(address(p));
         if (b == null) throw new IllegalStateException("release of an unknown block");
         used -= b.size;
+        freed(b.base);
     }
 
     /** Blocks handed out and not returned: what a closed model and session must leave empty. */
@@ -159,37 +182,46 @@ final class DryRun {
                 ptrs.add(p);
             }
         }
-        record(new Launch(fn, ptrs));
+        record(new Launch(fn, ptrs, kernel(fn, gx, gy, gz, bx, by, smem, args)));
     }
 
-    void gemm(Pointer a, Pointer w, Pointer c, int m, int n, int k, int elemBytes) {
+    /** dtype: 0 fp32, 1 bf16, 2 fp16. */
+    void gemm(Pointer a, Pointer w, Pointer c, int m, int n, int k, int dtype, float beta) {
+        int elemBytes = dtype == 0 ? 4 : 2;
         String ctx = "gemm [" + m + " x " + k + "] x [" + n + " x " + k + "]^T";
         checkExtent(ctx + " A", a, (long) m * k * elemBytes);
         checkExtent(ctx + " W", w, (long) n * k * elemBytes);
         checkExtent(ctx + " C", c, 4L * m * n);
-        record(new Launch("gemm", List.of(a, w, c)));
+        record(new Launch("gemm", List.of(a, w, c), gemmWork(a, w, c, m, n, k, dtype, beta)));
     }
 
-    void copyToHost(Pointer src, long bytes) {
+    void copyToHost(Pointer host, Pointer src, long bytes) {
         notCapturing("copy to the host");
         checkExtent("device-to-host copy", src, bytes);
+        toHost(host, src, bytes);
     }
 
-    void copyToDevice(Pointer dst, long bytes) {
+    void copyToDevice(Pointer dst, Pointer host, long bytes) {
         notCapturing("copy to the device");
         checkExtent("host-to-device copy", dst, bytes);
+        toDevice(dst, host, bytes);
     }
 
     void copyOnDevice(Pointer dst, Pointer src, long bytes) {
         notCapturing("copy on the device through the legacy stream");
         checkExtent("device-to-device copy (destination)", dst, bytes);
         checkExtent("device-to-device copy (source)", src, bytes);
-        record(new Launch("copy", List.of(dst, src)));
+        record(new Launch("copy", List.of(dst, src), copyWork(dst, src, bytes)));
     }
 
+    /** Keeps the launch for a graph being captured, or records and runs it now. */
     private void record(Launch l) {
-        if (capturing != null) capturing.add(l);
-        else launches.add(l);
+        if (capturing != null) {
+            capturing.add(l);
+            return;
+        }
+        launches.add(l);
+        if (l.run != null) l.run.run();
     }
 
     private void notCapturing(String what) {
@@ -213,6 +245,7 @@ final class DryRun {
         for (Launch l : graph)
             for (Pointer p : l.pointers) checkExtent("replay of " + l.fn, p, 1);
         launches.addAll(graph);
+        for (Launch l : graph) if (l.run != null) l.run.run();
         replays++;
     }
 }

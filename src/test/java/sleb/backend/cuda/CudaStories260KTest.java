@@ -28,7 +28,15 @@ import sleb.tokenizer.Tokenizers;
  */
 public class CudaStories260KTest {
     @BeforeClass
-    public void gpu() { CudaTestSupport.requireGpu(); }
+    public void device() { requireDevice(); }
+
+    /** Skips the class when its device is missing: a GPU here, the CPU emulator in {@link CudaEmulatedStories260KTest}. */
+    protected void requireDevice() { CudaTestSupport.requireGpu(); }
+
+    protected CudaBackend backend() { return new CudaBackend(0); }
+
+    /** Perplexity windows (count, length) and calibration windows: the emulator runs far fewer. */
+    protected int[] sizes() { return new int[] {48, 256, 16, 128}; }
 
     private static int[][] windows(int seqlen, int count) throws Exception {
         Tokenizer tok = Tokenizers.load(SharedData.require("models/stories260K/tok512.bin"), 512);
@@ -42,15 +50,15 @@ public class CudaStories260KTest {
     @Test(dataProvider = "copies")
     public void perplexityMatchesTheCpu(String copy, double bound) throws Exception {
         Path dir = SharedData.require("models/" + copy);
-        int[][] w = windows(256, 48);
+        int[][] w = windows(sizes()[1], sizes()[0]);
         int[] blocks = {0, 1, 2, 3, 4}, pruned = {0, 2, 4};
-        try (Model m = ModelLoader.load(dir); CpuBackend cpu = new CpuBackend(); CudaBackend gpu = new CudaBackend(0);
+        try (Model m = ModelLoader.load(dir); CpuBackend cpu = new CpuBackend(); CudaBackend gpu = backend();
              LoadedModel a = cpu.load(m); LoadedModel b = gpu.load(m)) {
             for (int[] bl : new int[][] {blocks, pruned}) {
                 double want = Perplexity.run(a, "wikitext2", w, bl, 8, false).ppl;
                 double got = Perplexity.run(b, "wikitext2", w, bl, 8, false).ppl;
-                System.out.printf("CudaStories260KTest %s blocks %s: ppl cpu %.6f gpu %.6f (relative %.2e, bound %.0e)%n",
-                        copy, java.util.Arrays.toString(bl), want, got, Math.abs(got / want - 1), bound);
+                System.out.printf("%s %s blocks %s: ppl cpu %.6f gpu %.6f (relative %.2e, bound %.0e)%n",
+                        getClass().getSimpleName(), copy, java.util.Arrays.toString(bl), want, got, Math.abs(got / want - 1), bound);
                 assertEquals(got, want, bound * want, copy + " " + java.util.Arrays.toString(bl));
             }
         }
@@ -69,11 +77,11 @@ public class CudaStories260KTest {
 
     @Test(dataProvider = "copies")
     public void slebRemovesTheSameBlocksAsOnTheCpu(String copy, double bound) throws Exception {
-        int[][] calib = windows(128, 16);
+        int[][] calib = windows(sizes()[3], sizes()[2]);
         try (Model m = ModelLoader.load(SharedData.require("models/" + copy)); CpuBackend cpu = new CpuBackend();
-             CudaBackend gpu = new CudaBackend(0); LoadedModel a = cpu.load(m); LoadedModel b = gpu.load(m)) {
+             CudaBackend gpu = backend(); LoadedModel a = cpu.load(m); LoadedModel b = gpu.load(m)) {
             PruneState want = search(a, calib), got = search(b, calib);
-            System.out.printf("CudaStories260KTest %s: removal order cpu %s gpu %s%n", copy, want.removal_order, got.removal_order);
+            System.out.printf("%s %s: removal order cpu %s gpu %s%n", getClass().getSimpleName(), copy, want.removal_order, got.removal_order);
             assertEquals(got.removal_order, want.removal_order, copy);
             for (int p = 0; p < want.phases.size(); p++)
                 for (int c = 0; c < want.phases.get(p).candidates.size(); c++) {

@@ -23,6 +23,15 @@ final class CudaTestSupport {
         if (why != null) throw new SkipException("no CUDA GPU: " + why);
     }
 
+    /** Skips unless the CPU kernel emulator library is built (make kernels-emu-lib; make test builds it). */
+    static void requireEmulator() {
+        String why = EmuNative.load();
+        if (why != null) throw new SkipException("CPU kernel emulator: " + why);
+    }
+
+    /** A CUDA backend on the emulated device: 2 GiB of (virtual) device memory. */
+    static CudaBackend emulatedBackend() { return new CudaBackend(CudaDevice.emulated(2L << 30)); }
+
     static float[] randn(Random r, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
