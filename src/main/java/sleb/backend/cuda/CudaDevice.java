@@ -283,7 +283,7 @@ final class CudaDevice implements AutoCloseable {
         return p;
     }
 
-    private void download(Pointer dst, CUdeviceptr src, long bytes) {
+    void download(Pointer dst, CUdeviceptr src, long bytes) {
         if (dry != null) dry.copyToHost(dst, src, bytes);
         else cuMemcpyDtoH(dst, src, bytes);
     }

@@ -21,9 +21,14 @@ public class CudaKernelsTest {
 
     @BeforeClass
     public void open() {
-        requireGpu();
-        dev = new CudaDevice(0);
+        requireDevice();
+        dev = device();
     }
+
+    /** Skips the class when its device is missing: a GPU here, the CPU emulator in {@link CudaEmulatedKernelsTest}. */
+    protected void requireDevice() { requireGpu(); }
+
+    protected CudaDevice device() { return new CudaDevice(0); }
 
     @AfterClass(alwaysRun = true)
     public void close() {

@@ -5,7 +5,6 @@ import static org.testng.Assert.fail;
 import java.util.Random;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 import org.testng.SkipException;
 import sleb.model.DType;
 
@@ -62,21 +61,30 @@ final class CudaTestSupport {
     /** A buffer of n elements of dtype t filled with NaN, so that elements a kernel fails to write show up. */
     static CUdeviceptr poisoned(CudaDevice dev, long n, DType t) {
         CUdeviceptr p = dev.alloc(n * t.bytes, "test output");
-        if (t == DType.F32) JCudaDriver.cuMemsetD32(p, 0x7fc00000, n);
-        else JCudaDriver.cuMemsetD16(p, (short) (t == DType.BF16 ? 0x7fc0 : 0x7e00), n);
+        if (t == DType.F32) {
+            int[] nan = new int[(int) n];
+            java.util.Arrays.fill(nan, 0x7fc00000);
+            dev.upload(p, Pointer.to(nan), 4L * n);
+        } else {
+            short[] nan = new short[(int) n];
+            java.util.Arrays.fill(nan, (short) (t == DType.BF16 ? 0x7fc0 : 0x7e00));
+            dev.upload(p, Pointer.to(nan), 2L * n);
+        }
         return p;
     }
 
     static CUdeviceptr poisonedDoubles(CudaDevice dev, int n) {
         CUdeviceptr p = dev.alloc(8L * n, "test output");
-        JCudaDriver.cuMemsetD32(p, 0x7ff80000, 2L * n); // each 8-byte word reads as a NaN
+        double[] nan = new double[n];
+        java.util.Arrays.fill(nan, Double.NaN);
+        dev.upload(p, Pointer.to(nan), 8L * n);
         return p;
     }
 
     static float[] download(CudaDevice dev, CUdeviceptr p, int n, DType t) {
         if (t == DType.F32) return dev.downloadFloats(p, n);
         short[] s = new short[n];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(s), p, 2L * n);
+        dev.download(Pointer.to(s), p, 2L * n);
         float[] f = new float[n];
         for (int i = 0; i < n; i++) f[i] = t == DType.BF16 ? DType.bf16ToFloat(s[i]) : DType.f16ToFloat(s[i]);
         return f;
