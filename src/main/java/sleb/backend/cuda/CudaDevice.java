@@ -121,7 +121,7 @@ final class CudaDevice implements AutoCloseable {
         if (why != null) throw new IllegalStateException("no CUDA GPU found: " + why + "; use --device cpu");
         int count = deviceCount();
         if (ordinal < 0 || ordinal >= count)
-            throw new IllegalArgumentException("cuda:" + ordinal + " does not exist; this machine has " + count + " CUDA device(s)");
+            throw new sleb.util.UsageException("cuda:" + ordinal + " does not exist; this machine has " + count + " CUDA device(s)");
         this.ordinal = ordinal;
         cuDeviceGet(device, ordinal);
         byte[] nm = new byte[256];
@@ -135,8 +135,8 @@ final class CudaDevice implements AutoCloseable {
         cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
         computeMinor = v[0];
         if (computeMajor < 8)
-            throw new IllegalStateException("cuda:" + ordinal + " " + name + " has compute capability " + computeMajor + "."
-                    + computeMinor + "; the kernels need 8.0 or newer (Ampere)");
+            throw new sleb.util.UsageException("cuda:" + ordinal + " " + name + " has compute capability " + computeMajor + "."
+                    + computeMinor + "; the kernels need 8.0 or newer (Ampere); use --device cpu");
         cuDevicePrimaryCtxRetain(context, device);
         cuCtxSetCurrent(context);
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT);

@@ -50,7 +50,7 @@ final class CudaLoadedModel implements LoadedModel {
         this.dev = dev;
         this.cfg = model.config();
         if (cfg.headDim > Kernels.MAX_HEAD_DIM)
-            throw new UnsupportedOperationException("head_dim " + cfg.headDim + " is above the " + Kernels.MAX_HEAD_DIM + " the CUDA attention kernels support");
+            throw new sleb.util.UsageException("head_dim " + cfg.headDim + " is above the " + Kernels.MAX_HEAD_DIM + " the CUDA attention kernels support; use --device cpu");
         dim = cfg.dim;
         hidden = cfg.hiddenDim;
         qDim = cfg.qDim();
