@@ -300,6 +300,15 @@ final class CudaDevice implements AutoCloseable {
         return a;
     }
 
+    /** Sets count 32-bit words at p to bits (benchmark inputs). */
+    void fill32(CUdeviceptr p, int bits, long count) {
+        if (dry != null) {
+            dry.fill32(p, bits, count);
+        } else {
+            cuMemsetD32(p, bits, count);
+        }
+    }
+
     /** Device-to-device copy, ordered after the work before it. */
     void copy(CUdeviceptr dst, CUdeviceptr src, long bytes) {
         if (dry != null) dry.copyOnDevice(dst, src, bytes);

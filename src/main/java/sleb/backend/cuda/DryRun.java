@@ -123,6 +123,8 @@ class DryRun {
 
     protected void toHost(Pointer host, Pointer src, long bytes) {}
 
+    protected void fill(Pointer dst, int bits, long count) {}
+
     private Block block(CUdeviceptr p) {
         Block b = blocks.get(address(p));
         if (b == null) throw new IllegalStateException("not the start of an allocated block: 0x" + Long.toHexString(address(p)));
@@ -205,6 +207,12 @@ class DryRun {
         notCapturing("copy to the device");
         checkExtent("host-to-device copy", dst, bytes);
         toDevice(dst, host, bytes);
+    }
+
+    void fill32(Pointer dst, int bits, long count) {
+        notCapturing("fill memory");
+        checkExtent("fill", dst, 4L * count);
+        fill(dst, bits, count);
     }
 
     void copyOnDevice(Pointer dst, Pointer src, long bytes) {

@@ -67,6 +67,13 @@ final class EmulatedDevice extends DryRun {
     }
 
     @Override
+    protected void fill(Pointer dst, int bits, long count) {
+        int[] words = new int[(int) count];
+        java.util.Arrays.fill(words, bits);
+        EmuNative.copyIn(address(dst), words, 0, 4L * count);
+    }
+
+    @Override
     protected Runnable copyWork(Pointer dst, Pointer src, long bytes) {
         long d = address(dst), s = address(src);
         return () -> EmuNative.copy(d, s, bytes);

@@ -45,9 +45,28 @@ public final class CudaBench {
         tensor = sms * clk * (dev.computeMajor >= 9 ? 4096 : 2048); // dense bf16 flop/clk/SM (A100 / H100 class)
         System.out.printf("GPU: %s; floors from attributes: %.0f GB/s, fp32 %.1f TFLOP/s, bf16 tensor %.0f TFLOP/s%n",
                 dev.describe(), bw / 1e9, fp32 / 1e12, tensor / 1e12);
+        try {
+            kernels();
+            model(shape(12, 2048, 5632, 32, 4, 32000));
+        } finally {
+            dev.close();
+        }
+    }
+
+    /** The same benchmark on any device and model shape (CudaBenchDryRunTest runs it on a dry-run device). */
+    static void run(CudaDevice device, double bytesPerSecond, double fp32Flops, double tensorFlops, ModelConfig shape) {
+        dev = device;
+        bw = bytesPerSecond;
+        fp32 = fp32Flops;
+        tensor = tensorFlops;
         kernels();
-        model();
-        dev.close();
+        model(shape);
+    }
+
+    /** TinyLlama-like shapes: head_dim 64. */
+    static ModelConfig shape(int layers, int dim, int hidden, int heads, int kvHeads, int vocab) {
+        return new ModelConfig("LlamaForCausalLM", "llama", dim, hidden, layers, heads, kvHeads, dim / heads, vocab, 4096, 1e-5f, 10000,
+                RopeStyle.HALF, false, false, null, 1, 2);
     }
 
     interface Op { void run(); }
@@ -70,7 +89,7 @@ public final class CudaBench {
 
     static CUdeviceptr buf(long bytes) {
         CUdeviceptr p = dev.alloc(bytes, "bench");
-        cuMemsetD32(p, 0x3c000000, bytes / 4); // 0.0078125f, finite everywhere
+        dev.fill32(p, 0x3c000000, bytes / 4); // 0.0078125f, finite everywhere
         return p;
     }
 
@@ -80,8 +99,8 @@ public final class CudaBench {
         CUdeviceptr x = buf(4L * N * D), xn = buf(2L * N * D), w = buf(4L * D), q = buf(4L * N * qkv), att = buf(4L * N * D);
         CUdeviceptr gu = buf(4L * N * 2 * H), sw = buf(2L * N * H), wq = buf(2L * qkv * D), rope = buf(8L * N * hd / 2);
         CUdeviceptr ids = buf(4L * N), table = buf(2L * V * D), logits = buf(4L * 256 * V), tg = buf(4L * 256), per = buf(8L * 256);
-        cuMemsetD32(ids, 5, N);
-        cuMemsetD32(tg, 7, 256);
+        dev.fill32(ids, 5, N);
+        dev.fill32(tg, 7, 256);
         row("rmsnorm_bf16", time(() -> dev.launch("rmsnorm_bf16", N, 1, 1, 256, 1, 0, x, w, xn, D, 1e-5f)), 6.0 * N * D, 0, fp32);
         row("rmsnorm_residual_bf16", time(() -> dev.launch("rmsnorm_residual_bf16", N, 1, 1, 256, 1, 0, x, att, w, xn, D, 1e-5f)), 14.0 * N * D, 0, fp32);
         row("embedding_bf16", time(() -> dev.launch("embedding_bf16", N, 1, 1, 256, 1, 0, ids, table, x, D)), 6.0 * N * D, 0, fp32);
@@ -104,9 +123,8 @@ public final class CudaBench {
         dev.trim();
     }
 
-    static Model synthetic(int layers) {
-        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 2048, 5632, layers, 32, 4, 64, 32000, 4096, 1e-5f, 10000,
-                RopeStyle.HALF, false, false, null, 1, 2);
+    static Model synthetic(ModelConfig c) {
+        int layers = c.nLayers;
         java.util.Map<String, Tensor> ts = new java.util.LinkedHashMap<>();
         Random r = new Random(1);
         java.util.function.BiConsumer<String, long[]> mat = (n, s) -> {
@@ -136,18 +154,18 @@ public final class CudaBench {
         return new Model(c, ts, null, Model.SourceFormat.SYNTHETIC, null);
     }
 
-    static void model() {
-        int L = 12;
-        Model m = synthetic(L);
+    static void model(ModelConfig shape) {
+        int L = shape.nLayers;
+        Model m = synthetic(shape);
         int[] dense = new int[L], pruned = new int[L - L / 4];
         for (int i = 0; i < L; i++) dense[i] = i;
         for (int i = 0, j = 0; i < L; i++) if (i % 4 != 1) pruned[j++] = i;
-        CudaBackend be = new CudaBackend(0);
+        CudaBackend be = new CudaBackend(dev); // not closed here: the device is the caller's
         try (LoadedModel lm = be.load(m)) {
             System.out.printf("%nsynthetic bf16 model: %s%n", m.config().describe());
             System.out.printf("%-22s %16s %16s %16s%n", "", "prefill tok/s", "decode tok/s", "eager decode");
             int[][] toks = new int[4][1024];
-            for (int[] row : toks) for (int i = 0; i < row.length; i++) row[i] = (i * 31 + 7) % 32000;
+            for (int[] row : toks) for (int i = 0; i < row.length; i++) row[i] = (i * 31 + 7) % shape.vocabSize;
             for (int[] blocks : new int[][] {dense, pruned}) {
                 lm.nll(toks, blocks);
                 long t0 = System.nanoTime();
@@ -169,8 +187,6 @@ public final class CudaBench {
                 System.out.printf("%-22s %16.0f %16.1f %16.1f%n", blocks.length == L ? "dense (" + L + " blocks)" : "pruned (" + blocks.length + " blocks)",
                         prefill, decode[0], decode[1]);
             }
-        } finally {
-            be.close();
         }
     }
 }
