@@ -59,6 +59,12 @@ public interface LoadedModel extends AutoCloseable {
     /** Per sequence, the sum over positions of cos(a_t, b_t), accumulated in double. */
     double[] cosineSum(Activations a, Activations b);
 
+    /**
+     * How much memory SLEB's hidden-state cache may take when --cache-mib is not given: where activations
+     * live. On the CPU a quarter of the JVM's max heap; on a GPU half of what is free after the weights.
+     */
+    default long defaultCacheBytes() { return Runtime.getRuntime().maxMemory() / 4; }
+
     /** A decoding session with a KV cache of {@code maxLen} positions for {@code batch} sequences. */
     DecodeSession newSession(int batch, int maxLen, int[] blocks);
 

@@ -110,6 +110,14 @@ public final class SplitLoadedModel implements LoadedModel {
         return parts[x.part].cosineSum(x.inner, on(y, x.part));
     }
 
+    /** The cached states spread over the parts with their blocks; the smallest part's budget bounds each share. */
+    @Override
+    public long defaultCacheBytes() {
+        long min = Long.MAX_VALUE;
+        for (LoadedModel p : parts) min = Math.min(min, p.defaultCacheBytes());
+        return min;
+    }
+
     @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         for (int b : blocks)

@@ -105,7 +105,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--zeroshot-limit", defaultValue = "0", paramLabel = "N", description = "first N questions of each zero-shot task (default: all)")
     int zeroshotLimit;
 
-    @Option(names = "--cache-mib", paramLabel = "N", description = "memory for cached hidden states, MiB (default: a quarter of the max heap)")
+    @Option(names = "--cache-mib", paramLabel = "N", description = "memory for cached hidden states, MiB (default: a quarter of the max heap on the CPU, half the free memory on a GPU)")
     Long cacheMib;
 
     @Option(names = "--no-cache", hidden = true, description = "expert: run every candidate from the embeddings, as the official code (for timing)")
@@ -179,10 +179,10 @@ public final class PruneCommand implements Callable<Integer> {
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
             System.err.printf(Locale.ROOT, "calibration: %s, %s sampling, %d windows x %d tokens (stream of %d tokens), sha256 %s%n",
                     calib, s.label(), cal.windows.length, seqlen, cal.streamTokens, cal.sha256.substring(0, 16));
-            long budget = cacheMib != null ? cacheMib << 20 : Runtime.getRuntime().maxMemory() / 4;
             Path chart = chartPath(out);
             final PruneState state = st;
             try (LoadedModel lm = be.load(model)) {
+                long budget = cacheMib != null ? cacheMib << 20 : lm.defaultCacheBytes();
                 if (state.status.equals("selecting")) {
                     state.save(out);
                     BlockSearch.Listener l = (x, phaseEnd) -> x.save(out);

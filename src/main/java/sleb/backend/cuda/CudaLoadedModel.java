@@ -474,6 +474,12 @@ final class CudaLoadedModel implements LoadedModel {
     }
 
     @Override
+    public long defaultCacheBytes() {
+        checkOpen();
+        return dev.memInfo()[0] / 2;
+    }
+
+    @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         checkOpen();
         return new CudaDecodeSession(this, dev, batch, maxLen, blocks, CudaDecodeSession.graphsByDefault());

@@ -165,6 +165,25 @@ public class CudaHostProtocolTest {
         be.close();
     }
 
+    /** SLEB's cache budget on a GPU: half the device memory left free by the weights (smallest part for a split). */
+    @Test
+    public void defaultCacheBudgetIsHalfTheFreeDeviceMemory() {
+        Model m = SyntheticModel.create(config(false, RopeStyle.HALF, 4), DType.BF16, 9);
+        CudaDevice dev = CudaDevice.dryRun(64L << 20);
+        CudaBackend be = new CudaBackend(dev);
+        try (LoadedModel lm = be.load(m)) {
+            assertEquals(lm.defaultCacheBytes(), dev.memInfo()[0] / 2);
+            assertTrue(dev.memInfo()[0] < 64L << 20 && dev.memInfo()[0] > 32L << 20, "weights take some of it: " + dev.memInfo()[0]);
+        }
+        be.close();
+        CudaDevice small = CudaDevice.dryRun(8L << 20), big = CudaDevice.dryRun(64L << 20);
+        CudaSplitBackend split = new CudaSplitBackend(new CudaBackend[] {new CudaBackend(big), new CudaBackend(small)});
+        try (LoadedModel lm = split.load(m)) {
+            assertEquals(lm.defaultCacheBytes(), small.memInfo()[0] / 2);
+        }
+        split.close();
+    }
+
     /** The checks themselves: a launch with the wrong arguments, a freed pointer, an overrun. */
     @Test
     public void dryRunRejectsWhatAGpuWouldMisread() {
