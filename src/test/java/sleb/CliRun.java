@@ -32,4 +32,12 @@ public final class CliRun {
         r.err = err.toString(StandardCharsets.UTF_8);
         return r;
     }
+
+    /** The run failed as a user error: exit code 2, and its last stderr line is "sleb: error: ..." mentioning {@code mentions}. */
+    public void assertErrorLine(String what, String mentions) {
+        org.testng.Assert.assertEquals(code, 2, what + ": " + err);
+        String[] lines = err.strip().split("\n");
+        String last = lines[lines.length - 1];
+        org.testng.Assert.assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + err);
+    }
 }

@@ -42,9 +42,8 @@ public class CliErrorsTest {
         };
         for (Object[] c : cases) {
             CliRun r = run((String[]) c[0]);
-            assertEquals(r.code, 2, r.err);
+            r.assertErrorLine(String.join(" ", (String[]) c[0]), (String) c[1]);
             assertEquals(r.err.strip().split("\n").length, 1, "one line: " + r.err);
-            assertTrue(r.err.startsWith("sleb: error: ") && r.err.contains((String) c[1]), r.err);
         }
     }
 
@@ -57,10 +56,7 @@ public class CliErrorsTest {
         withOut[args.length] = "--out";
         withOut[args.length + 1] = out.toString();
         CliRun r = run(withOut);
-        assertEquals(r.code, 2, what + ": " + r.err);
-        String[] lines = r.err.strip().split("\n");
-        String last = lines[lines.length - 1];
-        assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + r.err);
+        r.assertErrorLine(what, mentions);
         assertTrue(!Files.exists(out), what + ": no results file may be left");
     }
 

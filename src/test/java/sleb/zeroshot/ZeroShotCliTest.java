@@ -41,10 +41,7 @@ public class ZeroShotCliTest {
         full[6] = out.toString();
         System.arraycopy(args, 0, full, 7, args.length);
         CliRun r = CliRun.run(full);
-        assertEquals(r.code, 2, what + ": " + r.err);
-        String[] lines = r.err.strip().split("\n");
-        String last = lines[lines.length - 1];
-        assertTrue(last.startsWith("sleb: error: ") && last.contains(mentions), what + ": " + r.err);
+        r.assertErrorLine(what, mentions);
         assertTrue(!Files.exists(out), what + ": no results file may be left");
     }
 

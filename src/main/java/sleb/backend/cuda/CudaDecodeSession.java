@@ -69,7 +69,7 @@ final class CudaDecodeSession implements DecodeSession {
     @Override
     public float[][] prefill(int[][] tokens) {
         checkOpen();
-        if (tokens.length != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + tokens.length + " sequences");
+        checkAppend(tokens.length, 0);
         if (tokens[0].length == 0) throw new IllegalArgumentException("no tokens to append");
         try (CudaActivations x = (CudaActivations) model.embed(tokens)) {
             appendHidden(x);
@@ -84,8 +84,7 @@ final class CudaDecodeSession implements DecodeSession {
             throw new IllegalArgumentException("activations do not belong to this CUDA device");
         CudaActivations x = (CudaActivations) xa;
         int n = x.seqLen();
-        if (x.batch() != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + x.batch() + " sequences");
-        if (pos + n > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + " + n + " positions > maxLen " + maxLen);
+        checkAppend(x.batch(), n);
         if (n == 0) return;
         try (CudaLoadedModel.Workspace ws = model.new Workspace(batch * n)) {
             for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, CudaDevice.NULL, caches[i], ws);
@@ -93,15 +92,18 @@ final class CudaDecodeSession implements DecodeSession {
         pos += n;
     }
 
+    /** n more positions for `sequences` sequences fit this session. */
+    private void checkAppend(int sequences, int n) {
+        if (sequences != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + sequences + " sequences");
+        if (pos + n > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + " + n + " positions > maxLen " + maxLen);
+    }
+
     @Override
     public float[][] step(int[] tokens) {
         checkOpen();
         if (!graphs) return DecodeSession.super.step(tokens);
-        if (tokens.length != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + tokens.length + " tokens");
-        if (pos + 1 > maxLen) throw new IllegalStateException("KV cache full: " + pos + " + 1 positions > maxLen " + maxLen);
-        int vocab = model.config().vocabSize;
-        for (int id : tokens)
-            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+        checkAppend(tokens.length, 1);
+        for (int id : tokens) model.checkToken(id);
         if (stepIds == null) allocateStepBuffers();
         dev.upload(stepIds, Pointer.to(tokens), 4L * batch);
         dev.upload(stepPos, Pointer.to(new int[] {pos}), 4);
@@ -115,6 +117,7 @@ final class CudaDecodeSession implements DecodeSession {
             }
         }
         dev.replay(graph);
+        int vocab = model.config().vocabSize;
         float[] flat = dev.downloadFloats(stepLogits, batch * vocab);
         pos++;
         float[][] out = new float[batch][];

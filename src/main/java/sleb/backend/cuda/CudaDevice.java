@@ -62,7 +62,7 @@ final class CudaDevice implements AutoCloseable {
     final DryRun dry;
     /** An emulated device runs the fallback GEMM kernels (instead of its reference GEMM) under -Dsleb.cuda.gemm=fallback. */
     private final boolean dryKernelGemm;
-    private final KernelSignatures signatures;
+    private final KernelSignatures signatures = KernelSignatures.ofResources();
 
     /** null when a usable GPU is present; otherwise why not (JCuda would not load, cuInit failed, no device). */
     static synchronized String probe() {
@@ -103,8 +103,7 @@ final class CudaDevice implements AutoCloseable {
 
     private CudaDevice(DryRun dry, String name) {
         this.dry = dry;
-        dryKernelGemm = dry instanceof EmulatedDevice && "fallback".equals(System.getProperty("sleb.cuda.gemm"));
-        signatures = null;
+        dryKernelGemm = dry instanceof EmulatedDevice && fallbackGemmRequested();
         ordinal = 0;
         this.name = name;
         computeMajor = 9;
@@ -116,7 +115,6 @@ final class CudaDevice implements AutoCloseable {
     CudaDevice(int ordinal) {
         dry = null;
         dryKernelGemm = false;
-        signatures = KernelSignatures.ofResources();
         String why = probe();
         if (why != null) throw new IllegalStateException("no CUDA GPU found: " + why + "; use --device cpu");
         int count = deviceCount();
@@ -152,7 +150,7 @@ final class CudaDevice implements AutoCloseable {
         }
         cublasHandle h = null;
         String notice = null;
-        if ("fallback".equals(System.getProperty("sleb.cuda.gemm"))) {
+        if (fallbackGemmRequested()) {
             notice = "sleb.cuda.gemm=fallback: using the built-in GEMM kernels instead of cuBLAS";
         } else {
             try {
@@ -172,6 +170,9 @@ final class CudaDevice implements AutoCloseable {
         gemmNotice = notice;
         if (notice != null) System.err.println("sleb: " + notice);
     }
+
+    /** -Dsleb.cuda.gemm=fallback: our GEMM kernels instead of cuBLAS (tests of those kernels). */
+    private static boolean fallbackGemmRequested() { return "fallback".equals(System.getProperty("sleb.cuda.gemm")); }
 
     boolean usesCublas() { return cublas != null; }
 
@@ -334,11 +335,11 @@ final class CudaDevice implements AutoCloseable {
 
     /** Launches a kernel; args are CUdeviceptr/Pointer, Integer, Long, Float or Double, in the kernel's order. */
     void launch(String fn, int gx, int gy, int gz, int bx, int by, int smem, Object... args) {
+        signatures.check(fn, args);
         if (dry != null) {
             dry.launch(fn, gx, gy, gz, bx, by, smem, smemOptIn.getOrDefault(fn, 0), args);
             return;
         }
-        signatures.check(fn, args);
         Pointer[] ps = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -393,10 +394,6 @@ final class CudaDevice implements AutoCloseable {
     /** A device address of 0, for the kernels' optional pointer arguments. */
     static final CUdeviceptr NULL = new CUdeviceptr();
 
-    /**
-     * Records the launches {@code work} makes on this device's stream into an executable CUDA graph
-     * instead of running them. Nothing may allocate or copy through the legacy stream meanwhile.
-     */
     /** An executable graph: the CUDA one, or a dry run's recorded launches. */
     static final class Graph {
         final CUgraphExec exec;
@@ -408,6 +405,10 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Records the launches {@code work} makes on this device's stream into an executable CUDA graph
+     * instead of running them. Nothing may allocate or copy through the legacy stream meanwhile.
+     */
     Graph capture(Runnable work) {
         if (dry != null) return new Graph(null, dry.capture(work));
         makeCurrent();

@@ -207,9 +207,7 @@ final class CudaLoadedModel implements LoadedModel {
         for (int b = 0; b < B; b++) {
             if (tokens[b].length != T) throw new IllegalArgumentException("all sequences of a batch must have the same length");
             for (int t = 0; t < T; t++) {
-                int id = tokens[b][t];
-                if (id < 0 || id >= cfg.vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + cfg.vocabSize + ")");
-                ids[b * T + t] = id;
+                ids[b * T + t] = checkToken(tokens[b][t]);
             }
         }
         CudaActivations x = new CudaActivations(dev, B, T, dim);
@@ -222,6 +220,12 @@ final class CudaLoadedModel implements LoadedModel {
         return x;
     }
 
+    /** The id, if the embedding table has a row for it: the kernel would read any index it is given. */
+    int checkToken(int id) {
+        if (id < 0 || id >= cfg.vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + cfg.vocabSize + ")");
+        return id;
+    }
+
     /** Launch only: rows [n][dim] fp32 at out = embeddings of the n token ids at ids (device). */
     void embedInto(CUdeviceptr ids, int n, CUdeviceptr out) {
         if (n > 0) dev.launch("embedding_" + CudaDevice.suffix(embedType), n, 1, 1, 256, 1, 0, ids, embed, out, dim);
@@ -229,7 +233,7 @@ final class CudaLoadedModel implements LoadedModel {
 
     /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (into xn, n*dim GEMM-dtype elements). */
     void logitsInto(CUdeviceptr x, int n, CUdeviceptr xn, CUdeviceptr logits) {
-        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, x, finalNorm, xn, dim, cfg.normEps);
+        finalNormInto(x, n, xn);
         dev.gemm(gemmType, xn, lmHead, logits, n, cfg.vocabSize, dim, 0f);
     }
 
@@ -335,8 +339,13 @@ final class CudaLoadedModel implements LoadedModel {
     /** Final norm of rows [n][dim] at src into a new GEMM-dtype buffer. */
     private CUdeviceptr finalNorm(CUdeviceptr src, int n) {
         CUdeviceptr xn = dev.alloc((long) n * dim * gemmType.bytes, "final norm output");
-        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, src, finalNorm, xn, dim, cfg.normEps);
+        finalNormInto(src, n, xn);
         return xn;
+    }
+
+    /** Launch only: the final norm of rows [n][dim] at src into xn, in the GEMM dtype. */
+    private void finalNormInto(CUdeviceptr src, int n, CUdeviceptr xn) {
+        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, src, finalNorm, xn, dim, cfg.normEps);
     }
 
     @Override

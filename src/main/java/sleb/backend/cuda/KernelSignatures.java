@@ -20,10 +20,16 @@ final class KernelSignatures {
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)");
     private static final Pattern PARAM = Pattern.compile("\\.param\\s+\\.(\\w+)\\s+\\w+");
 
-    static KernelSignatures ofResources() {
-        KernelSignatures s = new KernelSignatures();
-        for (String module : Kernels.MODULES.keySet()) s.add(new String(Kernels.ptx(module), StandardCharsets.US_ASCII));
-        return s;
+    private static KernelSignatures resources;
+
+    /** The signatures of the PTX resources, read once per process. */
+    static synchronized KernelSignatures ofResources() {
+        if (resources == null) {
+            KernelSignatures s = new KernelSignatures();
+            for (String module : Kernels.MODULES.keySet()) s.add(new String(Kernels.ptx(module), StandardCharsets.US_ASCII));
+            resources = s;
+        }
+        return resources;
     }
 
     void add(String ptx) {

@@ -2,7 +2,6 @@ package sleb.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.*;
 
-import java.util.Random;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
@@ -12,11 +11,11 @@ import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
-import sleb.model.Tensor;
+import sleb.model.SyntheticModel;
 
 /**
  * A short GPU benchmark for `make gpu-check` (well under a minute): each kernel at LLaMA-7B layer
- * shapes against its memory or compute floor, then prefill and decode tokens/s of a synthetic
+ * shapes against its memory or compute floor, then prefill and decode tokens/s of a synthetic (SyntheticModel)
  * TinyLlama-shaped bf16 model, dense and with a quarter of its blocks removed.
  */
 public final class CudaBench {
@@ -123,40 +122,9 @@ public final class CudaBench {
         dev.trim();
     }
 
-    static Model synthetic(ModelConfig c) {
-        int layers = c.nLayers;
-        java.util.Map<String, Tensor> ts = new java.util.LinkedHashMap<>();
-        Random r = new Random(1);
-        java.util.function.BiConsumer<String, long[]> mat = (n, s) -> {
-            float[] a = new float[(int) Tensor.numel(s)];
-            for (int i = 0; i < a.length; i++) a[i] = (float) ((r.nextInt(2001) - 1000) * 2e-5);
-            ts.put(n, Tensor.ofFloats(n, DType.BF16, s, a));
-        };
-        java.util.function.Consumer<String> ones = n -> {
-            float[] a = new float[c.dim];
-            java.util.Arrays.fill(a, 1f);
-            ts.put(n, Tensor.ofFloats(n, DType.F32, new long[] {c.dim}, a));
-        };
-        mat.accept("model.embed_tokens.weight", new long[] {c.vocabSize, c.dim});
-        mat.accept("lm_head.weight", new long[] {c.vocabSize, c.dim});
-        ones.accept("model.norm.weight");
-        for (int i = 0; i < layers; i++) {
-            mat.accept(Model.layer(i, "self_attn.q_proj.weight"), new long[] {c.qDim(), c.dim});
-            mat.accept(Model.layer(i, "self_attn.k_proj.weight"), new long[] {c.kvDim(), c.dim});
-            mat.accept(Model.layer(i, "self_attn.v_proj.weight"), new long[] {c.kvDim(), c.dim});
-            mat.accept(Model.layer(i, "self_attn.o_proj.weight"), new long[] {c.dim, c.qDim()});
-            mat.accept(Model.layer(i, "mlp.gate_proj.weight"), new long[] {c.hiddenDim, c.dim});
-            mat.accept(Model.layer(i, "mlp.up_proj.weight"), new long[] {c.hiddenDim, c.dim});
-            mat.accept(Model.layer(i, "mlp.down_proj.weight"), new long[] {c.dim, c.hiddenDim});
-            ones.accept(Model.layer(i, "input_layernorm.weight"));
-            ones.accept(Model.layer(i, "post_attention_layernorm.weight"));
-        }
-        return new Model(c, ts, null, Model.SourceFormat.SYNTHETIC, null);
-    }
-
     static void model(ModelConfig shape) {
         int L = shape.nLayers;
-        Model m = synthetic(shape);
+        Model m = SyntheticModel.create(shape, DType.BF16, 1);
         int[] dense = new int[L], pruned = new int[L - L / 4];
         for (int i = 0; i < L; i++) dense[i] = i;
         for (int i = 0, j = 0; i < L; i++) if (i % 4 != 1) pruned[j++] = i;
