@@ -52,7 +52,7 @@ public class TiktokenTokenizerTest {
     }
 
     @Test
-    public void tokenizesWikiTestQuickly() throws Exception {
+    public void roundTripsWikiTest() throws Exception {
         String text = Files.readString(SharedData.require("data/wikitext-2-raw/wiki.test.raw"), StandardCharsets.UTF_8);
         TiktokenTokenizer t = llama3();
         long t0 = System.nanoTime();
@@ -60,6 +60,5 @@ public class TiktokenTokenizerTest {
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("tiktoken: wiki.test.raw %d chars -> %d tokens in %.2f s%n", text.length(), ids.length, s);
         assertTrue(t.decode(ids).equals(text), "decode(encode(wiki.test.raw)) differs from the text");
-        assertTrue(s < 20, "took " + s + " s");
     }
 }
