@@ -44,16 +44,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "0", description = "windows per forward pass (default: enough for ~2048 tokens)")
     int batch;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON (saved as the run goes, so --resume can continue it)")
-    Path out;
-
-    @Option(names = "--resume", description = "continue an interrupted run from its --out file (same model and settings)")
-    boolean resume;
+    @Mixin ResultsFileOptions results;
 
     @Override
     public Integer call() throws Exception {
         if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
-        if (resume && out == null) throw new UsageException("--resume needs --out FILE, the file of the run to continue");
+        results.check();
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String d : data) specs.add(TextDatasets.Spec.parse(d));
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
@@ -71,7 +67,7 @@ public final class EvalCommand implements Callable<Integer> {
             List<String> names = new ArrayList<>();
             for (TextDatasets.Spec spec : specs) names.add(spec.name + "=" + spec.path.toAbsolutePath().normalize());
             st.settings.put("data", names);
-            if (resume) st = ResultsFile.resume(out, st);
+            st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
                 for (TextDatasets.Spec spec : specs) {
@@ -83,7 +79,7 @@ public final class EvalCommand implements Callable<Integer> {
                     int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
                     int start = st.partialWindows(spec.name);
                     final ResultsFile state = st;
-                    Perplexity.Checkpoint cp = out == null ? null : (done, nll) -> state.savePartial(out, spec.name, done, nll);
+                    Perplexity.Checkpoint cp = results.out == null ? null : (done, nll) -> state.savePartial(results.out, spec.name, done, nll);
                     Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true, start, st.partialNll(spec.name), cp);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
                             r.dataset, r.ppl, r.tokens, r.windows, r.seqlen, r.tokensPerSecond);
@@ -92,11 +88,11 @@ public final class EvalCommand implements Callable<Integer> {
                     row.put("path", spec.path.toString());
                     row.putAll(r.toJson());
                     st.finish(row);
-                    if (out != null) st.save(out);
+                    results.save(st);
                 }
             }
             st.status = "done";
-            if (out != null) st.save(out);
+            results.save(st);
         }
         return 0;
     }

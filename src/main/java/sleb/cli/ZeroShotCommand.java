@@ -49,15 +49,11 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "0", description = "requests per forward pass (default: about 4096 tokens per pass)")
     int batch;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON")
-    Path out;
-
-    @Option(names = "--resume", description = "continue an interrupted run from its --out file: finished tasks are kept, the rest run")
-    boolean resume;
+    @Mixin ResultsFileOptions results;
 
     @Override
     public Integer call() throws Exception {
-        if (resume && out == null) throw new UsageException("--resume needs --out FILE, the file of the run to continue");
+        results.check();
         if (limit < 0) throw new UsageException("--limit must be 0 (all) or positive");
         if (batch < 0) throw new UsageException("--batch must be 0 (auto) or positive");
         Map<Task, Path> files = new LinkedHashMap<>();
@@ -99,7 +95,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
             List<String> taskFilesUsed = new ArrayList<>();
             for (ZeroShot.TaskData d : data) taskFilesUsed.add(d.task().id + "=" + d.file().toAbsolutePath().normalize());
             st.settings.put("tasks", taskFilesUsed);
-            if (resume) st = ResultsFile.resume(out, st);
+            st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
                 for (ZeroShot.TaskData d : data) {
@@ -110,7 +106,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
                     ZeroShot.TaskResult r = ZeroShot.evaluate(lm, tok, d, keep, o);
                     System.out.println(line(r));
                     st.finish(r.toMap());
-                    if (out != null) st.save(out);
+                    results.save(st);
                 }
             }
             double[] m = ZeroShot.means(st.results);
@@ -119,7 +115,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
             st.mean.put("acc", m[0]);
             st.mean.put("acc_norm_or_acc", m[1]);
             st.status = "done";
-            if (out != null) st.save(out);
+            results.save(st);
         }
         return 0;
     }
