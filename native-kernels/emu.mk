@@ -34,12 +34,15 @@ $(EMU_OUT)/src/%.cpp: $(EMU_KERNEL_DIR)/%.cu
 	@mkdir -p $(@D)
 	@{ echo '#line 1 "$<"'; sed -E 's/extern[[:space:]]+__shared__[[:space:]]+(.*[^[:space:]])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\][[:space:]]*;/EMU_DYNAMIC_SHARED(\1, \2);/' $<; } > $@
 
-# kernels.h is force-included too: a prototype that disagrees with its kernel does not compile.
+# One kernel file as C++ (add -c SRC -o OBJ). kernels.h is force-included too: a prototype that disagrees
+# with its kernel does not compile.
+EMU_COMPILE_KERNEL = $(EMU_CXX) $(EMU_CXXFLAGS) -MMD -MP -I$(EMU_KERNEL_DIR) -I$(EMU_DIR)/include \
+  -include $(EMU_DIR)/include/emu.h -include $(EMU_DIR)/kernels.h
+
 $(EMU_OUT)/kernels/%.o: $(EMU_OUT)/src/%.cpp
 	@mkdir -p $(@D)
 	@echo "g++ $(EMU_KERNEL_DIR)/$*.cu -> $@"
-	@$(EMU_CXX) $(EMU_CXXFLAGS) $(EMU_UBSAN) -MMD -MP -I$(EMU_KERNEL_DIR) -I$(EMU_DIR)/include -include $(EMU_DIR)/include/emu.h \
-	  -include $(EMU_DIR)/kernels.h -c $< -o $@
+	@$(EMU_COMPILE_KERNEL) $(EMU_UBSAN) -c $< -o $@
 
 $(EMU_OUT)/emu/%.o: $(EMU_DIR)/%.cpp
 	@mkdir -p $(@D)
@@ -63,8 +66,7 @@ $(EMU_OUT)/libsleb-emu.so: $(EMU_PIC_KOBJ) $(EMU_OUT)/pic/runtime.o $(EMU_OUT)/p
 $(EMU_OUT)/pic/%.o: $(EMU_OUT)/src/%.cpp
 	@mkdir -p $(@D)
 	@echo "g++ -fPIC $(EMU_KERNEL_DIR)/$*.cu -> $@"
-	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_KERNEL_DIR) -I$(EMU_DIR)/include -include $(EMU_DIR)/include/emu.h \
-	  -include $(EMU_DIR)/kernels.h -c $< -o $@
+	@$(EMU_COMPILE_KERNEL) -fPIC -c $< -o $@
 
 $(EMU_OUT)/pic/runtime.o: $(EMU_DIR)/runtime.cpp
 	@mkdir -p $(@D)
