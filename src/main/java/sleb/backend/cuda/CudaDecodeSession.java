@@ -15,8 +15,9 @@ import sleb.model.ModelConfig;
  * every block, final norm, lm_head) into a CUDA graph and later steps replay it: one launch per token.
  * A replay reuses the captured arguments, so everything that changes between steps lives in device
  * memory the graph reads: the token ids, and the position (the kernels' pos_dev argument). Prefill
- * (several positions at once) runs eagerly. If capture fails, the session says so once and decodes
- * eagerly; {@code -Dsleb.cuda.graphs=off} turns graphs off.
+ * (several positions at once) runs eagerly. One position handed in as hidden states (a part of a model
+ * split over devices, {@link #appendHidden}) replays a second graph of the blocks alone. If capture
+ * fails, the session says so once and decodes eagerly; {@code -Dsleb.cuda.graphs=off} turns graphs off.
  */
 final class CudaDecodeSession implements DecodeSession {
     static boolean graphsByDefault() { return !"off".equals(System.getProperty("sleb.cuda.graphs")); }
@@ -30,7 +31,7 @@ final class CudaDecodeSession implements DecodeSession {
     private boolean closed;
 
     private boolean graphs;
-    private CudaDevice.Graph graph;
+    private CudaDevice.Graph graph, blocksGraph;
     private CUdeviceptr stepIds, stepPos, stepLogits;
     private CudaActivations stepX;
     private CudaLoadedModel.Workspace stepWs;
@@ -86,6 +87,10 @@ final class CudaDecodeSession implements DecodeSession {
         int n = x.seqLen();
         checkAppend(x.batch(), n);
         if (n == 0) return;
+        if (n == 1 && graphs && appendOneByGraph(x)) {
+            pos++;
+            return;
+        }
         try (CudaLoadedModel.Workspace ws = model.new Workspace(batch * n)) {
             for (int i = 0; i < blocks.length; i++) model.block(blocks[i], x, batch, n, pos, CudaDevice.NULL, caches[i], ws);
         }
@@ -107,15 +112,7 @@ final class CudaDecodeSession implements DecodeSession {
         if (stepIds == null) allocateStepBuffers();
         dev.upload(stepIds, Pointer.to(tokens), 4L * batch);
         dev.upload(stepPos, Pointer.to(new int[] {pos}), 4);
-        if (graph == null) {
-            try {
-                graph = dev.capture(this::recordStep);
-            } catch (CudaException e) {
-                graphs = false;
-                System.err.println("sleb: CUDA graph capture failed (" + CudaDevice.oneLine(e) + "); decoding without graphs");
-                return DecodeSession.super.step(tokens);
-            }
-        }
+        if (graph == null && (graph = tryCapture(this::recordStep)) == null) return DecodeSession.super.step(tokens);
         dev.replay(graph);
         int vocab = model.config().vocabSize;
         float[] flat = dev.downloadFloats(stepLogits, batch * vocab);
@@ -125,11 +122,38 @@ final class CudaDecodeSession implements DecodeSession {
         return out;
     }
 
-    /** What one replay does: launches only, reading ids and position from stepIds / stepPos. */
+    /** One position's hidden states x through the blocks by graph replay; false (decode eagerly) if capture failed. */
+    private boolean appendOneByGraph(CudaActivations x) {
+        if (stepIds == null) allocateStepBuffers();
+        if (blocksGraph == null && (blocksGraph = tryCapture(this::recordBlocks)) == null) return false;
+        long bytes = 4L * batch * model.config().dim;
+        dev.upload(stepPos, Pointer.to(new int[] {pos}), 4);
+        dev.copy(stepX.ptr(), x.ptr(), bytes);
+        dev.replay(blocksGraph);
+        dev.copy(x.ptr(), stepX.ptr(), bytes);
+        return true;
+    }
+
+    private CudaDevice.Graph tryCapture(Runnable work) {
+        try {
+            return dev.capture(work);
+        } catch (CudaException e) {
+            graphs = false;
+            System.err.println("sleb: CUDA graph capture failed (" + CudaDevice.oneLine(e) + "); decoding without graphs");
+            return null;
+        }
+    }
+
+    /** What a step replay does: launches only, reading ids and position from stepIds / stepPos. */
     private void recordStep() {
         model.embedInto(stepIds, batch, stepX.ptr());
-        for (int i = 0; i < blocks.length; i++) model.block(blocks[i], stepX, batch, 1, 0, stepPos, caches[i], stepWs);
+        recordBlocks();
         model.logitsInto(stepX.ptr(), batch, stepWs.xn, stepLogits);
+    }
+
+    /** The blocks over stepX at position *stepPos. */
+    private void recordBlocks() {
+        for (int i = 0; i < blocks.length; i++) model.block(blocks[i], stepX, batch, 1, 0, stepPos, caches[i], stepWs);
     }
 
     private void allocateStepBuffers() {
@@ -152,7 +176,8 @@ final class CudaDecodeSession implements DecodeSession {
         closed = true;
         dev.makeCurrent();
         dev.destroy(graph);
-        graph = null;
+        dev.destroy(blocksGraph);
+        graph = blocksGraph = null;
         for (CudaLoadedModel.KvCache c : caches) {
             if (c == null) continue;
             dev.free(c.k);
