@@ -29,21 +29,7 @@ public interface LoadedModel extends AutoCloseable {
      * Like {@link #nll(Activations, int[][])} but per position: result[b][t] is the NLL of tokens[b][t+1]
      * given positions 0..t, t = 0..seqLen-2. Zero-shot scoring sums a continuation's share of these.
      */
-    default float[][] positionNll(Activations x, int[][] tokens) {
-        float[][] logits = allLogits(x);
-        int n = x.seqLen();
-        float[][] out = new float[x.batch()][n - 1];
-        for (int b = 0; b < x.batch(); b++) {
-            for (int t = 0; t + 1 < n; t++) {
-                float[] row = logits[b * n + t];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (float v : row) max = Math.max(max, v);
-                for (float v : row) sum += Math.exp(v - max);
-                out[b][t] = (float) (max + Math.log(sum) - row[tokens[b][t + 1]]);
-            }
-        }
-        return out;
-    }
+    float[][] positionNll(Activations x, int[][] tokens);
 
     /** Final norm and lm_head for the last position of every sequence: logits [batch][vocab]. */
     float[][] lastLogits(Activations x);

@@ -44,6 +44,7 @@ public class SplitLoadedModelTest {
             m.runBlock(layer, own(x));
         }
         @Override public double[] nll(Activations x, int[][] t) { return m.nll(own(x), t); }
+        @Override public float[][] positionNll(Activations x, int[][] t) { return m.positionNll(own(x), t); }
         @Override public float[][] lastLogits(Activations x) { return m.lastLogits(own(x)); }
         @Override public float[][] allLogits(Activations x) { return m.allLogits(own(x)); }
         @Override public Activations copy(Activations x) { return made(m.copy(own(x))); }

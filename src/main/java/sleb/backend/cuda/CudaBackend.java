@@ -26,7 +26,7 @@ public final class CudaBackend implements Backend {
         return new CudaSplitBackend(ordinals);
     }
 
-    /** Loads only the blocks marked resident (one part of a model split across GPUs). */
+    /** Loads only the blocks marked resident (one part of a model split across GPUs; null: all). */
     LoadedModel loadPart(Model model, boolean[] resident) {
         device.makeCurrent();
         return new CudaLoadedModel(this, device, model, resident);
@@ -38,10 +38,7 @@ public final class CudaBackend implements Backend {
     public String describe() { return device.describe(); }
 
     @Override
-    public LoadedModel load(Model model) {
-        device.makeCurrent();
-        return new CudaLoadedModel(this, device, model);
-    }
+    public LoadedModel load(Model model) { return loadPart(model, null); }
 
     @Override
     public void close() { device.close(); }

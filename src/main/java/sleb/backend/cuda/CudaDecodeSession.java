@@ -52,8 +52,9 @@ final class CudaDecodeSession implements DecodeSession {
                 CudaLoadedModel.KvCache c = new CudaLoadedModel.KvCache();
                 c.maxLen = maxLen;
                 caches[i] = c;
-                c.k = dev.alloc(bytes, "KV cache of block " + blocks[i] + " (" + blocks.length + " blocks x 2 x " + CudaOutOfMemoryException.mib(bytes) + ")");
-                c.v = dev.alloc(bytes, "KV cache of block " + blocks[i] + " (" + blocks.length + " blocks x 2 x " + CudaOutOfMemoryException.mib(bytes) + ")");
+                String what = "KV cache of block " + blocks[i] + " (" + blocks.length + " blocks x 2 x " + CudaOutOfMemoryException.mib(bytes) + ")";
+                c.k = dev.alloc(bytes, what);
+                c.v = dev.alloc(bytes, what);
             }
             model.ensureRope(maxLen); // before any capture: a graph must not see the table move
         } catch (RuntimeException e) {
@@ -72,7 +73,7 @@ final class CudaDecodeSession implements DecodeSession {
         checkOpen();
         checkAppend(tokens.length, 0);
         if (tokens[0].length == 0) throw new IllegalArgumentException("no tokens to append");
-        try (CudaActivations x = (CudaActivations) model.embed(tokens)) {
+        try (Activations x = model.embed(tokens)) {
             appendHidden(x);
             return model.lastLogits(x);
         }
@@ -81,9 +82,7 @@ final class CudaDecodeSession implements DecodeSession {
     @Override
     public void appendHidden(Activations xa) {
         checkOpen();
-        if (!(xa instanceof CudaActivations) || ((CudaActivations) xa).device != dev)
-            throw new IllegalArgumentException("activations do not belong to this CUDA device");
-        CudaActivations x = (CudaActivations) xa;
+        CudaActivations x = model.act(xa);
         int n = x.seqLen();
         checkAppend(x.batch(), n);
         if (n == 0) return;

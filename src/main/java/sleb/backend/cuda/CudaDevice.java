@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.Map;
 import jcuda.CudaException;
 import jcuda.Pointer;
-import jcuda.Sizeof;
 import jcuda.cudaDataType;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -48,14 +47,12 @@ final class CudaDevice implements AutoCloseable {
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final cublasHandle cublas;
-    private final String gemmNotice;
     final CUstream stream = new CUstream();
     private CUdeviceptr cublasWorkspace;
     /** cuBLAS gets a workspace of its own: with the default one it may allocate while a graph is being captured. */
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
     /** Free blocks by exact (rounded) size: activations of a given shape come and go in SLEB loops. */
     private final Map<Long, ArrayDeque<CUdeviceptr>> pool = new HashMap<>();
-    private long pooledBytes;
 
     private static String probeFailure;
     /** Non-null for a stand-in without a GPU (tests of the host code); see {@link DryRun}. */
@@ -109,7 +106,6 @@ final class CudaDevice implements AutoCloseable {
         computeMajor = 9;
         computeMinor = 0;
         cublas = null;
-        gemmNotice = null;
     }
 
     CudaDevice(int ordinal) {
@@ -167,7 +163,6 @@ final class CudaDevice implements AutoCloseable {
             }
         }
         cublas = h;
-        gemmNotice = notice;
         if (notice != null) System.err.println("sleb: " + notice);
     }
 
@@ -199,7 +194,6 @@ final class CudaDevice implements AutoCloseable {
         long size = round(bytes);
         ArrayDeque<CUdeviceptr> q = pool.get(size);
         if (q != null && !q.isEmpty()) {
-            pooledBytes -= size;
             CUdeviceptr p = q.pop();
             if (dry != null) dry.reused(p);
             return p;
@@ -242,7 +236,6 @@ final class CudaDevice implements AutoCloseable {
         if (size == null) throw new IllegalStateException("free of a pointer this device did not allocate");
         if (dry != null) dry.pooled(p);
         pool.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
-        pooledBytes += size;
     }
 
     /** Frees every pooled block back to the driver. */
@@ -253,7 +246,6 @@ final class CudaDevice implements AutoCloseable {
                 freeNow(p);
             }
         pool.clear();
-        pooledBytes = 0;
     }
 
     /** Releases a block to the driver at once (weights). */
@@ -448,6 +440,4 @@ final class CudaDevice implements AutoCloseable {
         modules.clear();
         cuDevicePrimaryCtxRelease(device);
     }
-
-    static final int FLOAT = Sizeof.FLOAT;
 }

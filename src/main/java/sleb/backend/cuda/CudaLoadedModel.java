@@ -38,8 +38,6 @@ final class CudaLoadedModel implements LoadedModel {
     private final boolean[] resident;
     private boolean closed;
 
-    CudaLoadedModel(CudaBackend backend, CudaDevice dev, Model model) { this(backend, dev, model, null); }
-
     /**
      * @param resident the blocks whose weights this device holds (null: all). A model split across GPUs
      *                 loads one part per device; each part also holds the embedding, final norm and lm_head.
@@ -186,7 +184,7 @@ final class CudaLoadedModel implements LoadedModel {
         dev.makeCurrent();
     }
 
-    private CudaActivations act(Activations x) {
+    CudaActivations act(Activations x) {
         if (!(x instanceof CudaActivations) || ((CudaActivations) x).device != dev)
             throw new IllegalArgumentException("activations do not belong to this CUDA device");
         return (CudaActivations) x;
@@ -456,7 +454,6 @@ final class CudaLoadedModel implements LoadedModel {
     public Activations fromHost(float[] data, int batch, int seqLen) {
         checkOpen();
         if (data.length != batch * seqLen * dim) throw new IllegalArgumentException("host data has " + data.length + " floats, not batch x seqLen x dim");
-        dev.makeCurrent();
         CudaActivations c = new CudaActivations(dev, batch, seqLen, dim);
         dev.upload(c.ptr(), jcuda.Pointer.to(data), 4L * data.length);
         return c;

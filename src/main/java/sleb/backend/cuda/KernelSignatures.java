@@ -63,8 +63,8 @@ final class KernelSignatures {
         boolean ok = want.size() == args.length;
         for (int i = 0; ok && i < args.length; i++) {
             String w = want.get(i), got = typeOf(args[i]);
-            ok = got.equals(w) || (w.equals("b64") && got.equals("u64")) || (w.matches("[bs]32") && got.equals("u32"))
-                    || (w.equals("s64") && got.equals("u64"));
+            // the PTX may declare an integer parameter as signed or untyped bits of the same width
+            ok = got.equals(w) || (w.matches("[bs]64") && got.equals("u64")) || (w.matches("[bs]32") && got.equals("u32"));
         }
         if (!ok) {
             List<String> got = new ArrayList<>();
