@@ -62,6 +62,14 @@ public interface LoadedModel extends AutoCloseable {
         }
     }
 
+    /** Per-position NLL ({@link #positionNll(Activations, int[][])}) with only {@code blocks} run. */
+    default float[][] positionNll(int[][] tokens, int[] blocks) {
+        try (Activations x = embed(tokens)) {
+            for (int b : blocks) runBlock(b, x);
+            return positionNll(x, tokens);
+        }
+    }
+
     /** Logits at every position with only {@code blocks} run. */
     default float[][] logits(int[][] tokens, int[] blocks) {
         try (Activations x = embed(tokens)) {

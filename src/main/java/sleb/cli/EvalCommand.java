@@ -1,6 +1,5 @@
 package sleb.cli;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +15,6 @@ import sleb.eval.TextDatasets;
 import sleb.eval.TokenStream;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
-import sleb.util.AtomicFiles;
-import sleb.util.Json;
 import sleb.util.UsageException;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,

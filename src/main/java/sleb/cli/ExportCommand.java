@@ -9,7 +9,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sleb.model.Model;
 import sleb.prune.Exporter;
-import sleb.tokenizer.Tokenizers;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a model with the given blocks removed: Hugging Face directory (kept blocks renumbered, config edited, sharded like the source) or llama2.c checkpoint.")
@@ -27,12 +26,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c"))
-            throw new sleb.util.UsageException("--format " + format + " is not one of hf, llama2c, auto");
+        Exporter.checkFormat(format);
         try (Model m = opts.openModel()) {
             int[] keep = Blocks.keep(m.config().nLayers, remove);
-            Path tok = opts.tokenizer != null ? opts.tokenizer : Tokenizers.findBeside(opts.model);
-            Exporter.export(m, remove, out, format, tok);
+            Exporter.export(m, remove, out, format, opts.tokenizerPath());
             System.out.println("exported " + keep.length + " of " + m.config().nLayers + " blocks (removed " + remove + ") to " + out);
         }
         return 0;

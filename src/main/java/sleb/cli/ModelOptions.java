@@ -24,8 +24,11 @@ public final class ModelOptions {
 
     public Model openModel() throws IOException { return ModelLoader.load(model); }
 
+    /** --tokenizer, or the tokenizer file found beside the model (null if none). */
+    public Path tokenizerPath() { return tokenizer != null ? tokenizer : Tokenizers.findBeside(model); }
+
     public Tokenizer openTokenizer(Model m) throws IOException {
-        Path t = tokenizer != null ? tokenizer : Tokenizers.findBeside(model);
+        Path t = tokenizerPath();
         if (t == null) throw new UsageException("no tokenizer found beside " + model + "; pass --tokenizer PATH");
         return Tokenizers.load(t, m.config().vocabSize);
     }

@@ -122,7 +122,7 @@ public final class PruneCommand implements Callable<Integer> {
         if (nsamples < 1) throw new UsageException("--nsamples must be at least 1");
         if (batch < 0) throw new UsageException("--batch must be positive");
         if (cacheMib != null && cacheMib < 0) throw new UsageException("--cache-mib must be 0 or more");
-        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c")) throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
+        Exporter.checkFormat(format); // before the long selection
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String e : evals) specs.add(TextDatasets.Spec.parse(e));
         if (zeroshotLimit < 0) throw new UsageException("--zeroshot-limit must be 0 (all) or positive");
@@ -131,11 +131,10 @@ public final class PruneCommand implements Callable<Integer> {
             sleb.zeroshot.Task task = sleb.zeroshot.Task.parse(t);
             zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir), zeroshotLimit));
         }
-        if (quiet) sleb.util.Progress.setQuiet(true);
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             int n = model.config().nLayers;
             int remove = amount.remove != null ? amount.remove : BlockSearch.removeFromRatio(amount.ratio, n);
-            BlockSearch.check(n, m, remove, early, latter);
+            BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
             boolean addBos = bos != null ? bos : tok.addsBosByDefault();
             Calibration cal = Calibration.load(calib, s, nsamples, seqlen, seed, tok, addBos);
@@ -185,7 +184,7 @@ public final class PruneCommand implements Callable<Integer> {
                 long budget = cacheMib != null ? cacheMib << 20 : lm.defaultCacheBytes();
                 if (state.status.equals("selecting")) {
                     state.save(out);
-                    BlockSearch.Listener l = (x, phaseEnd) -> x.save(out);
+                    BlockSearch.Listener l = x -> x.save(out);
                     new BlockSearch(lm, cal.windows, b, m, remove, early, latter, budget, noCache, state, l, !quiet).run();
                     state.chart = chart.getFileName().toString();
                 }
@@ -225,7 +224,7 @@ public final class PruneCommand implements Callable<Integer> {
             PruneChart.write(state, chart);
             state.chart = chart.getFileName().toString();
             if (export != null) {
-                Exporter.export(model, state.removal_order, export, format, opts.tokenizer != null ? opts.tokenizer : sleb.tokenizer.Tokenizers.findBeside(opts.model));
+                Exporter.export(model, state.removal_order, export, format, opts.tokenizerPath());
                 state.export = export.toString();
                 System.out.println("exported: " + export);
             }

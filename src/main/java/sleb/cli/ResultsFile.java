@@ -1,6 +1,6 @@
 package sleb.cli;
 
-import com.google.gson.JsonParser;
+import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,9 +41,9 @@ final class ResultsFile {
         }
         if (old == null || old.settings == null) throw new UsageException("--resume: " + out + " is not a sleb results file");
         for (Map.Entry<String, Object> e : fresh.settings.entrySet()) {
-            // compare as JSON so numbers read back as doubles equal the ints they were written from
-            String a = Json.GSON.toJson(e.getValue()), b = Json.GSON.toJson(old.settings.get(e.getKey()));
-            if (!JsonParser.parseString(a).equals(JsonParser.parseString(b)))
+            // compare as JSON trees (as prune's resume does) so numbers read back as doubles equal the ints they were written from
+            JsonElement a = Json.GSON.toJsonTree(e.getValue()), b = Json.GSON.toJsonTree(old.settings.get(e.getKey()));
+            if (!a.equals(b))
                 throw new UsageException("--resume: " + e.getKey() + " differs from the run in " + out + " (" + b + " there, " + a + " now); start a new run or restore it");
         }
         if (old.results == null) old.results = new ArrayList<>();

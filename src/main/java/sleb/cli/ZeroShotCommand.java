@@ -15,8 +15,6 @@ import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
-import sleb.util.AtomicFiles;
-import sleb.util.Json;
 import sleb.util.UsageException;
 import sleb.zeroshot.Task;
 import sleb.zeroshot.ZeroShot;

@@ -60,11 +60,16 @@ public final class TextDatasets {
                 return String.join(" ", docs);
             }
             default: {
-                String n = p.getFileName().toString();
-                if (n.endsWith(".jsonl") || n.endsWith(".jsonl.gz") || n.endsWith(".json.gz")) return String.join("\n\n", jsonTexts(p, Integer.MAX_VALUE));
+                if (isJsonLines(p)) return String.join("\n\n", jsonTexts(p, Integer.MAX_VALUE));
                 return readText(p);
             }
         }
+    }
+
+    /** Whether p is read as JSON lines with a "text" field (.jsonl, .jsonl.gz, .json.gz) rather than as plain text. */
+    public static boolean isJsonLines(Path p) {
+        String n = p.getFileName().toString();
+        return n.endsWith(".jsonl") || n.endsWith(".jsonl.gz") || n.endsWith(".json.gz");
     }
 
     static InputStream open(Path p) throws IOException {

@@ -34,7 +34,7 @@ public final class BlockSearch {
 
     /** Called after every candidate and every phase, with the state to persist. */
     public interface Listener {
-        void saved(PruneState state, boolean phaseEnd) throws java.io.IOException;
+        void saved(PruneState state) throws java.io.IOException;
 
         default void phaseLine(String line) { System.out.println(line); }
     }
@@ -79,8 +79,8 @@ public final class BlockSearch {
         this.progress = progress;
     }
 
-    /** Throws a one-line UsageException when the request cannot be met; returns the candidates per phase. */
-    public static void check(int nLayers, Metric metric, int remove, int early, int latter) {
+    /** Throws a one-line UsageException when the request cannot be met. */
+    public static void check(int nLayers, int remove, int early, int latter) {
         if (remove < 1) throw new UsageException("--remove must be at least 1 (or give --remove-ratio)");
         if (early < 0 || latter < 0) throw new UsageException("--early-barrier and --latter-barrier must be 0 or more");
         if (remove >= nLayers) throw new UsageException("--remove " + remove + " would leave no block of this model's " + nLayers + "; remove at most " + (nLayers - 1));
@@ -98,7 +98,7 @@ public final class BlockSearch {
 
     public void run() throws java.io.IOException {
         int n = lm.config().nLayers;
-        check(n, metric, remove, early, latter);
+        check(n, remove, early, latter);
         if (metric == Metric.SLEB) {
             while (state.removal_order.size() < remove) runPhase(n);
         } else {
@@ -110,7 +110,7 @@ public final class BlockSearch {
             for (int i = 0; i < remove; i++) state.removal_order.add(ranked.get(i).block);
         }
         state.status = "selected";
-        listener.saved(state, true);
+        listener.saved(state);
         if (cache != null) cache.close();
     }
 
@@ -181,7 +181,7 @@ public final class BlockSearch {
                 ph.block_evals += cache.blockEvals - evalsBefore;
                 state.block_evals += cache.blockEvals - evalsBefore;
                 evalsBefore = cache.blockEvals;
-                listener.saved(state, false);
+                listener.saved(state);
                 if (CANDIDATE_DELAY_MS > 0) sleep(CANDIDATE_DELAY_MS);
             }
         }
@@ -211,6 +211,6 @@ public final class BlockSearch {
             for (PruneState.Candidate c : ranked) sb.append(String.format(Locale.ROOT, " %d (%.6f)", c.block, c.score()));
             listener.phaseLine(String.format(Locale.ROOT, "%s ranking (best first, %s):%s; %.2f s, %d block evals", metric.label(), what, sb, ph.seconds, ph.block_evals));
         }
-        listener.saved(state, true);
+        listener.saved(state);
     }
 }

@@ -42,11 +42,7 @@ public final class Calibration {
         public String label() { return name().toLowerCase(Locale.ROOT); }
     }
 
-    public final Path path;
-    public final Sampling sampling;
     public final int seqlen;
-    public final long seed;
-    public final boolean bos;
     /** Tokens in the stream the windows were cut from (the whole file, or the joined rows). */
     public final long streamTokens;
     public final int[][] windows;
@@ -54,12 +50,8 @@ public final class Calibration {
     public final long[] offsets;
     public final String sha256;
 
-    private Calibration(Path path, Sampling sampling, int seqlen, long seed, boolean bos, long streamTokens, int[][] windows, long[] offsets) {
-        this.path = path;
-        this.sampling = sampling;
+    private Calibration(int seqlen, long streamTokens, int[][] windows, long[] offsets) {
         this.seqlen = seqlen;
-        this.seed = seed;
-        this.bos = bos;
         this.streamTokens = streamTokens;
         this.windows = windows;
         this.offsets = offsets;
@@ -84,7 +76,7 @@ public final class Calibration {
                     off[i] = o;
                     w[i] = Arrays.copyOfRange(ids, o, o + seqlen);
                 }
-                return new Calibration(path, sampling, seqlen, seed, bos, ids.length, w, off);
+                return new Calibration(seqlen, ids.length, w, off);
             }
             case CONTIGUOUS: {
                 int[] ids = TokenStream.of(tok, TextDatasets.load(new TextDatasets.Spec("calib", path)), bos);
@@ -95,7 +87,7 @@ public final class Calibration {
                 int[][] w = TokenStream.windows(ids, seqlen, nsamples);
                 long[] off = new long[nsamples];
                 for (int i = 0; i < nsamples; i++) off[i] = (long) i * seqlen;
-                return new Calibration(path, sampling, seqlen, seed, bos, ids.length, w, off);
+                return new Calibration(seqlen, ids.length, w, off);
             }
             default: {
                 List<String> rows = rows(path);
@@ -109,15 +101,14 @@ public final class Calibration {
                 if (w.length == 0)
                     throw new UsageException("calibration: the " + nsamples + " shuffled rows of " + path + " make " + ids.length
                             + " tokens, less than one window of --seqlen " + seqlen + "; raise --nsamples or lower --seqlen");
-                return new Calibration(path, sampling, seqlen, seed, bos, ids.length, w, null);
+                return new Calibration(seqlen, ids.length, w, null);
             }
         }
     }
 
     /** Rows of a file: "text" fields of a .jsonl(.gz), else lines. */
     static List<String> rows(Path p) throws IOException {
-        String n = p.getFileName().toString();
-        if (n.endsWith(".jsonl") || n.endsWith(".jsonl.gz") || n.endsWith(".json.gz")) return new ArrayList<>(TextDatasets.jsonTexts(p, Integer.MAX_VALUE));
+        if (TextDatasets.isJsonLines(p)) return new ArrayList<>(TextDatasets.jsonTexts(p, Integer.MAX_VALUE));
         return new ArrayList<>(TextDatasets.readLines(p));
     }
 

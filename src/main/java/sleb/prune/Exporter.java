@@ -47,7 +47,14 @@ public final class Exporter {
 
     private Exporter() {}
 
+    /** Refuses a --format other than hf, llama2c or auto. */
+    public static void checkFormat(String format) {
+        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c"))
+            throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
+    }
+
     public static void export(Model m, List<Integer> removed, Path dir, String format, Path tokenizer) throws IOException {
+        if (format != null) checkFormat(format);
         String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;
         if (fmt.equals("llama2c") && m.format() != Model.SourceFormat.LLAMA2C)
             throw new UsageException("--format llama2c needs a llama2.c source model; this one is " + m.format() + ", export it with --format hf");

@@ -3,7 +3,6 @@ package sleb.prune;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,7 @@ public final class PruneChart {
     private PruneChart() {}
 
     public static void write(PruneState s, Path png) throws IOException {
-        boolean cosine = "cosine".equals(s.settings.get("metric"));
+        boolean cosine = "cosine".equals(s.settings.get("metric")), sleb = "sleb".equals(s.settings.get("metric"));
         String title = String.format("SLEB-J %s: removal order %s", s.settings.get("metric"), s.removal_order);
         XYChart c = new XYChartBuilder().width(900).height(560).title(title)
                 .xAxisTitle("original block index (candidate skipped)")
@@ -41,16 +40,16 @@ public final class PruneChart {
                 xs.add((double) cand.block);
                 ys.add(cand.score());
             }
-            String name = "phase " + ph.phase + (ph.selected != null && !"cosine".equals(s.settings.get("metric")) && !"oneshot".equals(s.settings.get("metric"))
+            String name = "phase " + ph.phase + (ph.selected != null && sleb
                     ? ": removed " + ph.selected : (ph.complete ? "" : " (running)"));
             XYSeries ser = c.addSeries(name, xs, ys);
             ser.setMarker(SeriesMarkers.CIRCLE);
-            if (ph.selected != null && "sleb".equals(s.settings.get("metric"))) {
+            if (ph.selected != null && sleb) {
                 selX.add((double) ph.selected);
                 selY.add(ph.selected_score);
             }
         }
-        if (!"sleb".equals(s.settings.get("metric")) && !s.phases.isEmpty()) {
+        if (!sleb && !s.phases.isEmpty()) {
             for (PruneState.Candidate cand : s.phases.get(0).candidates) {
                 if (s.removal_order.contains(cand.block)) {
                     selX.add((double) cand.block);
@@ -67,8 +66,6 @@ public final class PruneChart {
         }
         if (c.getSeriesMap().isEmpty()) return;
         byte[] bytes = BitmapEncoder.getBitmapBytes(c, BitmapEncoder.BitmapFormat.PNG);
-        Path dir = png.toAbsolutePath().getParent();
-        if (dir != null) Files.createDirectories(dir);
         AtomicFiles.write(png, bytes);
     }
 }

@@ -3,7 +3,6 @@ package sleb.zeroshot;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import sleb.backend.Activations;
 import sleb.backend.LoadedModel;
 import sleb.tokenizer.Tokenizer;
 import sleb.util.Progress;
@@ -99,11 +98,7 @@ public final class Scorer {
                 System.arraycopy(t, 0, toks[r], 0, t.length);
                 Arrays.fill(toks[r], t.length, longest, t[t.length - 1]);
             }
-            float[][] nll;
-            try (Activations x = lm.embed(toks)) {
-                for (int b : blocks) lm.runBlock(b, x);
-                nll = lm.positionNll(x, toks);
-            }
+            float[][] nll = lm.positionNll(toks, blocks);
             for (int r = 0; r < rows; r++) {
                 Encoded e = reqs.get(order[i + r]);
                 double s = 0;

@@ -42,14 +42,6 @@ public enum Task {
         return dir.resolve(defaultFiles[0]);
     }
 
-    /** The split the harness evaluates, for the record. */
-    public String harnessSplit() {
-        return switch (this) {
-            case PIQA, WINOGRANDE, HELLASWAG, BOOLQ -> "validation";
-            case ARC_EASY, ARC_CHALLENGE, OPENBOOKQA -> "test";
-        };
-    }
-
     public java.util.List<Item> read(Path file) throws java.io.IOException {
         return switch (this) {
             case PIQA -> TaskReaders.piqa(file);

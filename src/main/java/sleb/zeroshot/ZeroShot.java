@@ -34,8 +34,6 @@ public final class ZeroShot {
         public boolean bos;
         /** Rows per forward pass; 0 for about {@link Scorer#AUTO_BATCH_TOKENS} tokens per pass. */
         public int batch;
-        /** Model window; longer requests lose tokens on the left. 0 takes the model's own. */
-        public int maxLength;
         public boolean progress = true;
 
         public Options(boolean bos) { this.bos = bos; }
@@ -86,15 +84,9 @@ public final class ZeroShot {
         return best;
     }
 
-    public static List<TaskResult> run(LoadedModel lm, Tokenizer tok, List<TaskData> tasks, int[] blocks, Options opt) {
-        List<TaskResult> out = new ArrayList<>();
-        for (TaskData t : tasks) out.add(evaluate(lm, tok, t, blocks, opt));
-        return out;
-    }
-
     public static TaskResult evaluate(LoadedModel lm, Tokenizer tok, TaskData data, int[] blocks, Options opt) {
         long t0 = System.nanoTime();
-        int maxLen = opt.maxLength > 0 ? opt.maxLength : lm.config().maxSeqLen;
+        int maxLen = lm.config().maxSeqLen; // longer requests lose tokens on the left, as in the harness
         List<Scorer.Encoded> reqs = new ArrayList<>();
         int truncated = 0;
         for (Item it : data.items()) {

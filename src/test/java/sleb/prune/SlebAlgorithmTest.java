@@ -82,7 +82,7 @@ public class SlebAlgorithmTest {
         PruneState st = new PruneState();
         st.settings.put("metric", metric.label());
         BlockSearch.Listener quiet = new BlockSearch.Listener() {
-            @Override public void saved(PruneState s, boolean phaseEnd) {}
+            @Override public void saved(PruneState s) {}
             @Override public void phaseLine(String line) {}
         };
         new BlockSearch(lm, windows, 4, metric, remove, early, latter, cacheBytes, noCache, st, quiet, false).run();

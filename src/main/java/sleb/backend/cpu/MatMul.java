@@ -1,7 +1,6 @@
 package sleb.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -139,20 +138,5 @@ public final class MatMul {
             c3 = a.fma(FloatVector.fromArray(S, w, wp + 3 * L), c3);
         }
         c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
-    }
-
-    /** Vectorised dot product of a[ao..ao+k) and b[bo..bo+k), fp32 lanes. */
-    public static float dot(float[] a, int ao, float[] b, int bo, int k) {
-        if (k < L) { // short heads (head_dim 8): a reduction across lanes would cost more than the loop
-            float r = 0;
-            for (int p = 0; p < k; p++) r += a[ao + p] * b[bo + p];
-            return r;
-        }
-        FloatVector s = FloatVector.zero(S);
-        int kv = k - k % L;
-        for (int p = 0; p < kv; p += L) s = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s);
-        float r = (float) VectorMath.sum(s);
-        for (int p = kv; p < k; p++) r += a[ao + p] * b[bo + p];
-        return r;
     }
 }

@@ -68,7 +68,7 @@ public class CudaStories260KTest {
         PruneState st = new PruneState();
         st.settings.put("metric", "sleb");
         BlockSearch.Listener quiet = new BlockSearch.Listener() {
-            @Override public void saved(PruneState s, boolean phaseEnd) {}
+            @Override public void saved(PruneState s) {}
             @Override public void phaseLine(String line) {}
         };
         new BlockSearch(lm, calib, 4, BlockSearch.Metric.SLEB, 3, 0, 0, 1L << 28, false, st, quiet, false).run();
