@@ -44,22 +44,23 @@ $(EMU_OUT)/kernels/%.o: $(EMU_OUT)/src/%.cpp
 	@echo "g++ $(EMU_KERNEL_DIR)/$*.cu -> $@"
 	@$(EMU_COMPILE_KERNEL) $(EMU_UBSAN) -c $< -o $@
 
+# -fPIC: runtime.o also goes into libsleb-emu.so.
 $(EMU_OUT)/emu/%.o: $(EMU_DIR)/%.cpp
 	@mkdir -p $(@D)
 	@echo "g++ $< -> $@"
-	@$(EMU_CXX) $(EMU_CXXFLAGS) -MMD -MP -I$(EMU_DIR)/include -c $< -o $@
+	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_DIR)/include -c $< -o $@
 
 -include $(wildcard $(EMU_OUT)/kernels/*.d $(EMU_OUT)/emu/*.d)
 
 # libsleb-emu.so: the kernels, the emulator and a JNI face (emu/jni/emu_jni.cpp), so that the Java CUDA
 # backend can run on the CPU as an emulated device (sleb.backend.cuda.EmuNative; docs/kernel-emulator.md).
-# Position-independent objects of their own; no UBSan (its runtime does not belong inside a JVM).
+# The kernels as position-independent objects of their own, without UBSan (its runtime does not belong inside a JVM).
 EMU_JAVA_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(command -v javac) 2>/dev/null)) 2>/dev/null)
 EMU_PIC_KOBJ := $(patsubst $(EMU_KERNEL_DIR)/%.cu,$(EMU_OUT)/pic/%.o,$(EMU_KERNELS))
 
 kernels-emu-lib: $(EMU_OUT)/libsleb-emu.so
 
-$(EMU_OUT)/libsleb-emu.so: $(EMU_PIC_KOBJ) $(EMU_OUT)/pic/runtime.o $(EMU_OUT)/pic/emu_jni.o
+$(EMU_OUT)/libsleb-emu.so: $(EMU_PIC_KOBJ) $(EMU_OUT)/emu/runtime.o $(EMU_OUT)/pic/emu_jni.o
 	@echo "link $@"
 	@$(EMU_CXX) -shared -o $@ $^
 
@@ -67,10 +68,6 @@ $(EMU_OUT)/pic/%.o: $(EMU_OUT)/src/%.cpp
 	@mkdir -p $(@D)
 	@echo "g++ -fPIC $(EMU_KERNEL_DIR)/$*.cu -> $@"
 	@$(EMU_COMPILE_KERNEL) -fPIC -c $< -o $@
-
-$(EMU_OUT)/pic/runtime.o: $(EMU_DIR)/runtime.cpp
-	@mkdir -p $(@D)
-	@$(EMU_CXX) $(EMU_CXXFLAGS) -fPIC -MMD -MP -I$(EMU_DIR)/include -c $< -o $@
 
 $(EMU_OUT)/pic/emu_jni.o: $(EMU_DIR)/jni/emu_jni.cpp
 	@mkdir -p $(@D)
