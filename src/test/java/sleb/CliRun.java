@@ -33,6 +33,13 @@ public final class CliRun {
         return r;
     }
 
+    /** a followed by b: a command line with more flags. */
+    public static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     /** The run failed as a user error: exit code 2, and its last stderr line is "sleb: error: ..." mentioning {@code mentions}. */
     public void assertErrorLine(String what, String mentions) {
         org.testng.Assert.assertEquals(code, 2, what + ": " + err);

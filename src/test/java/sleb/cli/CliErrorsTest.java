@@ -12,7 +12,6 @@ import sleb.SharedData;
 
 /** Bad input ends in one line on stderr naming the problem, exit code 2, and no output file. */
 public class CliErrorsTest {
-    private static CliRun run(String... args) { return CliRun.run(args); }
 
     @DataProvider
     public Object[][] badRuns() throws Exception {
@@ -41,7 +40,7 @@ public class CliErrorsTest {
             {new String[] {"prune", "--model", "m", "--calib", "c", "--remove", "2", "--bogus"}, "Unknown option: '--bogus'"},
         };
         for (Object[] c : cases) {
-            CliRun r = run((String[]) c[0]);
+            CliRun r = CliRun.run((String[]) c[0]);
             r.assertErrorLine(String.join(" ", (String[]) c[0]), (String) c[1]);
             assertEquals(r.err.strip().split("\n").length, 1, "one line: " + r.err);
         }
@@ -52,10 +51,7 @@ public class CliErrorsTest {
         SharedData.require("models/stories260K/stories260K.bin");
         SharedData.require("data/wikitext-2-raw/wiki.test.raw");
         Path out = Files.createTempDirectory("sleb-cli").resolve("results.json");
-        String[] withOut = java.util.Arrays.copyOf(args, args.length + 2);
-        withOut[args.length] = "--out";
-        withOut[args.length + 1] = out.toString();
-        CliRun r = run(withOut);
+        CliRun r = CliRun.run(CliRun.concat(args, "--out", out.toString()));
         r.assertErrorLine(what, mentions);
         assertTrue(!Files.exists(out), what + ": no results file may be left");
     }
@@ -65,7 +61,7 @@ public class CliErrorsTest {
         String model = SharedData.require("models/stories260K/stories260K.bin").toString();
         String text = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
         Path out = Files.createTempDirectory("sleb-cli").resolve("r.json");
-        CliRun r = run("eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "2",
+        CliRun r = CliRun.run("eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "2",
                 "--no-bos", "--out", out.toString());
         assertEquals(r.code, 0, r.err);
         String json = Files.readString(out);

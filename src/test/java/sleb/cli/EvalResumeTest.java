@@ -21,9 +21,7 @@ public class EvalResumeTest {
     private static String[] args(String model, String text, int seqlen, int maxWindows, Path out, String... extra) {
         String[] base = {"eval", "--device", "cpu", "--model", model, "--data", "wikitext2=" + text, "--seqlen", String.valueOf(seqlen), "--no-bos",
                 "--batch", "1", "--max-windows", String.valueOf(maxWindows), "--out", out.toString()};
-        String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
-        System.arraycopy(extra, 0, all, base.length, extra.length);
-        return all;
+        return CliRun.concat(base, extra);
     }
 
     @Test
@@ -57,10 +55,8 @@ public class EvalResumeTest {
         assertEquals(got, want, 0.0, "windows are summed in order either way, so the totals are identical");
 
         CliRun changed = CliRun.run(args(model, text, 64, 6, cut, "--resume"));
-        assertEquals(changed.code, 2);
-        assertTrue(changed.err.contains("seqlen differs"), changed.err);
+        changed.assertErrorLine("changed --seqlen", "seqlen differs");
         CliRun missing = CliRun.run(args(model, text, 6, dir.resolve("none.json"), "--resume"));
-        assertEquals(missing.code, 2);
-        assertTrue(missing.err.contains("does not exist"), missing.err);
+        missing.assertErrorLine("missing results file", "does not exist");
     }
 }

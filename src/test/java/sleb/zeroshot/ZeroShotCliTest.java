@@ -30,17 +30,9 @@ public class ZeroShotCliTest {
     @Test(dataProvider = "badRuns")
     public void failsWithOneClearLine(String what, String[] args, String mentions) throws Exception {
         String model = SharedData.require("models/stories260K/stories260K.bin").toString();
+        SharedData.require("data/zeroshot");
         Path out = Files.createTempDirectory("zs-cli").resolve("r.json");
-        String[] full = new String[args.length + 7];
-        full[0] = "zeroshot";
-        full[1] = "--device";
-        full[2] = "cpu";
-        full[3] = "--model";
-        full[4] = model;
-        full[5] = "--out";
-        full[6] = out.toString();
-        System.arraycopy(args, 0, full, 7, args.length);
-        CliRun r = CliRun.run(full);
+        CliRun r = CliRun.run(CliRun.concat(new String[] {"zeroshot", "--device", "cpu", "--model", model, "--out", out.toString()}, args));
         r.assertErrorLine(what, mentions);
         assertTrue(!Files.exists(out), what + ": no results file may be left");
     }

@@ -1,18 +1,29 @@
 package sleb.backend.cpu;
 
+import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
 import sleb.model.Tensor;
 
 /** The LLaMA forward in float64, one position at a time, written as plainly as possible: the tests' yardstick. */
-final class ReferenceForward {
+public final class ReferenceForward {
     private final Model m;
     private final ModelConfig c;
+    /** F32: inputs of the projections stay double. Otherwise they are rounded to this type first. */
+    private final DType gemmInput;
 
-    ReferenceForward(Model m) {
+    public ReferenceForward(Model m) { this(m, false); }
+
+    /**
+     * @param roundGemmInputs round every projection's input to the GEMM dtype (the q_proj weights' type)
+     *     first, as the CUDA backend does for 16-bit models, so the rest can stay exact (double) and the
+     *     comparison tight
+     */
+    public ReferenceForward(Model m, boolean roundGemmInputs) {
         this.m = m;
         this.c = m.config();
+        this.gemmInput = roundGemmInputs ? m.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype() : DType.F32;
     }
 
     private double w(String name, long i) { return m.tensor(name).get(i); }
@@ -24,6 +35,7 @@ final class ReferenceForward {
     }
 
     private double[] linear(String name, double[] x) {
+        x = roundedGemmInput(x);
         Tensor t = m.tensor(name);
         int out = (int) t.dim(0), in = (int) t.dim(1);
         double[] y = new double[out];
@@ -33,6 +45,16 @@ final class ReferenceForward {
             y[o] = s;
         }
         return y;
+    }
+
+    private double[] roundedGemmInput(double[] v) {
+        if (gemmInput == DType.F32) return v;
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            float f = (float) v[i];
+            r[i] = gemmInput == DType.BF16 ? DType.bf16ToFloat(DType.floatToBf16(f)) : DType.f16ToFloat(DType.floatToF16(f));
+        }
+        return r;
     }
 
     private double[] rmsnorm(double[] x, double[] g) {
@@ -64,7 +86,7 @@ final class ReferenceForward {
     }
 
     /** Logits [seq][vocab] of one sequence with only the given blocks run. */
-    double[][] logits(int[] tokens, int[] blocks) {
+    public double[][] logits(int[] tokens, int[] blocks) {
         int n = tokens.length, d = c.dim, hd = c.headDim;
         double[][] x = new double[n][d];
         for (int t = 0; t < n; t++) for (int i = 0; i < d; i++) x[t][i] = w("model.embed_tokens.weight", (long) tokens[t] * d + i);
@@ -119,8 +141,10 @@ final class ReferenceForward {
     }
 
     /** Summed NLL of tokens[t+1] over t = 0..n-2. */
-    double nll(int[] tokens, int[] blocks) {
-        double[][] lg = logits(tokens, blocks);
+    public double nll(int[] tokens, int[] blocks) { return nll(logits(tokens, blocks), tokens); }
+
+    /** Summed NLL of tokens[t+1] over t = 0..n-2, from logits [n][vocab]. */
+    public static double nll(double[][] lg, int[] tokens) {
         double s = 0;
         for (int t = 0; t + 1 < tokens.length; t++) {
             double max = Double.NEGATIVE_INFINITY;

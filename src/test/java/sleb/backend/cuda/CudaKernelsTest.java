@@ -3,8 +3,6 @@ package sleb.backend.cuda;
 import static org.testng.Assert.assertEquals;
 import static sleb.backend.cuda.CudaTestSupport.*;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import jcuda.driver.CUdeviceptr;
 import org.testng.annotations.AfterClass;
@@ -17,7 +15,6 @@ import sleb.model.DType;
 public class CudaKernelsTest {
     private CudaDevice dev;
     private final Random rnd = new Random(1234);
-    private final List<CUdeviceptr> bufs = new ArrayList<>();
 
     @BeforeClass
     public void open() {
@@ -35,9 +32,10 @@ public class CudaKernelsTest {
         if (dev != null) dev.close();
     }
 
-    private CUdeviceptr in(float[] a, DType t) { CUdeviceptr p = upload(dev, a, t); bufs.add(p); return p; }
-    private CUdeviceptr out(long n, DType t) { CUdeviceptr p = poisoned(dev, n, t); bufs.add(p); return p; }
-    private CUdeviceptr ints(int[] a) { CUdeviceptr p = dev.uploadInts(a, "test ints"); bufs.add(p); return p; }
+    // buffers are not freed one by one: closing the device frees them all
+    private CUdeviceptr in(float[] a, DType t) { return upload(dev, a, t); }
+    private CUdeviceptr out(long n, DType t) { return poisoned(dev, n, t); }
+    private CUdeviceptr ints(int[] a) { return dev.uploadInts(a, "test ints"); }
 
     @DataProvider
     public Object[][] dtypes() { return new Object[][] {{DType.F32}, {DType.BF16}, {DType.F16}}; }
@@ -225,7 +223,6 @@ public class CudaKernelsTest {
             for (int d = 0; d < dim; d++) ref[i * dim + d] = table[ids[i] * dim + d];
         }
         CUdeviceptr tp = in(table, t), ip = dev.uploadInts(ids, "ids"), o = out(n * dim, DType.F32);
-        bufs.add(ip);
         dev.launch("embedding_" + CudaDevice.suffix(t), n, 1, 1, 256, 1, 0, ip, tp, o, dim);
         assertClose(dev.downloadFloats(o, n * dim), ref, 0, 1, "embedding");
     }
@@ -262,7 +259,6 @@ public class CudaKernelsTest {
             ref[r] = d / Math.sqrt(na * nb);
         }
         CUdeviceptr ap = in(a, DType.F32), bp = in(b, DType.F32), o = poisonedDoubles(dev, rows);
-        bufs.add(o);
         dev.launch("cosine_rows", rows, 1, 1, 256, 1, 0, ap, bp, o, dim);
         assertClose(dev.downloadDoubles(o, rows), ref, 1e-9, 1e-3, "cosine_rows");
     }
@@ -281,8 +277,6 @@ public class CudaKernelsTest {
             ref[r] = target[r] < 0 ? 0 : mx + Math.log(s) - z[r * vocab + target[r]];
         }
         CUdeviceptr zp = in(z, DType.F32), tp = dev.uploadInts(target, "targets"), o = poisonedDoubles(dev, rows);
-        bufs.add(tp);
-        bufs.add(o);
         dev.launch("nll_rows", rows, 1, 1, 1024, 1, 0, zp, tp, o, vocab);
         assertClose(dev.downloadDoubles(o, rows), ref, 1e-5, 1e-3, "nll_rows");
     }

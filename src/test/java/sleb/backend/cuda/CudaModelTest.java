@@ -11,6 +11,7 @@ import org.testng.annotations.Test;
 import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
+import sleb.backend.cpu.ReferenceForward;
 import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
@@ -64,131 +65,6 @@ public class CudaModelTest {
         return new Model(c, ts, null, Model.SourceFormat.SYNTHETIC, null);
     }
 
-    // ---- plain Java reference forward, in double -----------------------------------------------
-
-    static double[] w(Model m, String n) {
-        Tensor t = m.tensor(n);
-        double[] a = new double[(int) t.numel()];
-        for (int i = 0; i < a.length; i++) a[i] = t.get(i);
-        return a;
-    }
-
-    static double[] matvec(double[] W, double[] x, int out, int in) {
-        double[] y = new double[out];
-        for (int o = 0; o < out; o++) {
-            double s = 0;
-            for (int i = 0; i < in; i++) s += W[o * in + i] * x[i];
-            y[o] = s;
-        }
-        return y;
-    }
-
-    static double[] rmsnorm(double[] x, double[] g, double eps) {
-        double ss = 0;
-        for (double v : x) ss += v * v;
-        double inv = 1 / Math.sqrt(ss / x.length + eps);
-        double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = x[i] * inv * g[i];
-        return y;
-    }
-
-    static void rope(double[] v, int heads, int hd, int pos, double[] inv, RopeStyle s) {
-        int half = hd / 2;
-        for (int h = 0; h < heads; h++)
-            for (int i = 0; i < half; i++) {
-                int a = h * hd + (s == RopeStyle.HALF ? i : 2 * i), b = h * hd + (s == RopeStyle.HALF ? i + half : 2 * i + 1);
-                double c = Math.cos(pos * inv[i]), sn = Math.sin(pos * inv[i]), x = v[a], y = v[b];
-                v[a] = x * c - y * sn;
-                v[b] = x * sn + y * c;
-            }
-    }
-
-    /**
-     * The backend's numeric contract for a GEMM input: activations are written in the GEMM dtype (the
-     * weights' storage type) before each projection. Rounding them here too keeps the reference exact in
-     * everything else (double), so the comparison can be tight for 16-bit models.
-     */
-    static double[] gemmIn(double[] v, DType t) {
-        if (t == DType.F32) return v;
-        double[] r = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            float f = (float) v[i];
-            r[i] = t == DType.BF16 ? DType.bf16ToFloat(DType.floatToBf16(f)) : DType.f16ToFloat(DType.floatToF16(f));
-        }
-        return r;
-    }
-
-    /** Logits [T][vocab] of one sequence with the given blocks. */
-    static double[][] reference(Model m, int[] tokens, int[] blocks) {
-        ModelConfig c = m.config();
-        DType gt = m.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype();
-        int T = tokens.length, D = c.dim, H = c.hiddenDim, hd = c.headDim, g = c.nHeads / c.nKvHeads;
-        double[] emb = w(m, "model.embed_tokens.weight"), inv = c.ropeInvFreq();
-        double[][] x = new double[T][D];
-        for (int t = 0; t < T; t++) System.arraycopy(emb, tokens[t] * D, x[t], 0, D);
-        for (int l : blocks) {
-            double[] wq = w(m, Model.layer(l, "self_attn.q_proj.weight")), wk = w(m, Model.layer(l, "self_attn.k_proj.weight")),
-                    wv = w(m, Model.layer(l, "self_attn.v_proj.weight")), wo = w(m, Model.layer(l, "self_attn.o_proj.weight")),
-                    wg = w(m, Model.layer(l, "mlp.gate_proj.weight")), wu = w(m, Model.layer(l, "mlp.up_proj.weight")),
-                    wd = w(m, Model.layer(l, "mlp.down_proj.weight")), n1 = w(m, Model.layer(l, "input_layernorm.weight")),
-                    n2 = w(m, Model.layer(l, "post_attention_layernorm.weight"));
-            double[][] q = new double[T][], k = new double[T][], v = new double[T][];
-            for (int t = 0; t < T; t++) {
-                double[] h = gemmIn(rmsnorm(x[t], n1, c.normEps), gt);
-                q[t] = matvec(wq, h, c.qDim(), D);
-                k[t] = matvec(wk, h, c.kvDim(), D);
-                v[t] = matvec(wv, h, c.kvDim(), D);
-                if (c.qkvBias) {
-                    double[] bq = w(m, Model.layer(l, "self_attn.q_proj.bias")), bk = w(m, Model.layer(l, "self_attn.k_proj.bias")),
-                            bv = w(m, Model.layer(l, "self_attn.v_proj.bias"));
-                    for (int i = 0; i < bq.length; i++) q[t][i] += bq[i];
-                    for (int i = 0; i < bk.length; i++) { k[t][i] += bk[i]; v[t][i] += bv[i]; }
-                }
-                rope(q[t], c.nHeads, hd, t, inv, c.ropeStyle);
-                rope(k[t], c.nKvHeads, hd, t, inv, c.ropeStyle);
-            }
-            for (int t = 0; t < T; t++) {
-                double[] att = new double[c.qDim()];
-                for (int h = 0; h < c.nHeads; h++) {
-                    int kh = h / g;
-                    double[] s = new double[t + 1];
-                    double mx = Double.NEGATIVE_INFINITY, sum = 0;
-                    for (int j = 0; j <= t; j++) {
-                        double d = 0;
-                        for (int e = 0; e < hd; e++) d += q[t][h * hd + e] * k[j][kh * hd + e];
-                        s[j] = d / Math.sqrt(hd);
-                        mx = Math.max(mx, s[j]);
-                    }
-                    for (int j = 0; j <= t; j++) sum += (s[j] = Math.exp(s[j] - mx));
-                    for (int j = 0; j <= t; j++)
-                        for (int e = 0; e < hd; e++) att[h * hd + e] += s[j] / sum * v[j][kh * hd + e];
-                }
-                double[] o = matvec(wo, gemmIn(att, gt), D, c.qDim());
-                for (int i = 0; i < D; i++) x[t][i] += o[i];
-                double[] h = gemmIn(rmsnorm(x[t], n2, c.normEps), gt);
-                double[] gg = matvec(wg, h, H, D), uu = matvec(wu, h, H, D);
-                for (int i = 0; i < H; i++) gg[i] = gg[i] / (1 + Math.exp(-gg[i])) * uu[i];
-                double[] dn = matvec(wd, gemmIn(gg, gt), D, H);
-                for (int i = 0; i < D; i++) x[t][i] += dn[i];
-            }
-        }
-        double[] fn = w(m, "model.norm.weight"), lm = w(m, "lm_head.weight");
-        double[][] logits = new double[T][];
-        for (int t = 0; t < T; t++) logits[t] = matvec(lm, gemmIn(rmsnorm(x[t], fn, c.normEps), gt), c.vocabSize, D);
-        return logits;
-    }
-
-    static double nllRef(double[][] logits, int[] tokens) {
-        double s = 0;
-        for (int t = 0; t + 1 < tokens.length; t++) {
-            double mx = Double.NEGATIVE_INFINITY, e = 0;
-            for (double z : logits[t]) mx = Math.max(mx, z);
-            for (double z : logits[t]) e += Math.exp(z - mx);
-            s += mx + Math.log(e) - logits[t][tokens[t + 1]];
-        }
-        return s;
-    }
-
     @DataProvider
     public Object[][] variants() {
         return new Object[][] {
@@ -208,6 +84,7 @@ public class CudaModelTest {
         // fp32 1e-5-class (2e-5: two blocks of fp32 sums against double); 16-bit models 1e-2: the reference
         // rounds GEMM inputs as the backend does, so what is left is a rounding flipped by fp32-vs-double noise
         double tol = t == DType.F32 ? 2e-5 : 1e-2;
+        ReferenceForward reference = new ReferenceForward(m, true);
         String prop = System.getProperty("sleb.cuda.gemm");
         if (fallbackGemm) System.setProperty("sleb.cuda.gemm", "fallback");
         try (CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
@@ -215,7 +92,7 @@ public class CudaModelTest {
                 float[][] logits = lm.logits(tokens, blocks);
                 double[] nll = lm.nll(tokens, blocks);
                 for (int b = 0; b < 2; b++) {
-                    double[][] ref = reference(m, tokens[b], blocks);
+                    double[][] ref = reference.logits(tokens[b], blocks);
                     double worst = 0;
                     for (int p = 0; p < tokens[b].length; p++)
                         for (int v = 0; v < ref[p].length; v++)
@@ -224,11 +101,11 @@ public class CudaModelTest {
                             t, style, bias, fallbackGemm ? "fallback GEMM" : "GEMM", java.util.Arrays.toString(blocks), b, worst, tol);
                     for (int p = 0; p < tokens[b].length; p++)
                         assertClose(logits[b * tokens[b].length + p], ref[p], tol, 1.0, "logits b" + b + " t" + p);
-                    assertClose(new double[] {nll[b]}, new double[] {nllRef(ref, tokens[b])}, tol, 1.0, "nll b" + b);
+                    assertClose(new double[] {nll[b]}, new double[] {ReferenceForward.nll(ref, tokens[b])}, tol, 1.0, "nll b" + b);
                 }
             }
             // decode: prefill 11 tokens, then one at a time; every step's logits match the full forward
-            double[][] ref0 = reference(m, tokens[0], all), ref1 = reference(m, tokens[1], all);
+            double[][] ref0 = reference.logits(tokens[0], all), ref1 = reference.logits(tokens[1], all);
             try (DecodeSession s = lm.newSession(2, 32, all)) {
                 int[][] head = {java.util.Arrays.copyOf(tokens[0], 11), java.util.Arrays.copyOf(tokens[1], 11)};
                 float[][] lg = s.prefill(head);

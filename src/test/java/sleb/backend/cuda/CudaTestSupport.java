@@ -92,18 +92,13 @@ final class CudaTestSupport {
 
     /** |a - e| <= rel * max(|e|, floor) for every element; NaN fails. */
     static void assertClose(float[] actual, double[] expected, double rel, double floor, String what) {
-        if (actual.length != expected.length) fail(what + ": length " + actual.length + " != " + expected.length);
-        for (int i = 0; i < actual.length; i++) {
-            double tol = rel * Math.max(Math.abs(expected[i]), floor);
-            if (!(Math.abs(actual[i] - expected[i]) <= tol))
-                fail(String.format("%s[%d]: got %s, expected %s (tolerance %.3g)", what, i, actual[i], expected[i], tol));
-        }
+        double[] a = new double[actual.length];
+        for (int i = 0; i < a.length; i++) a[i] = actual[i]; // exact widening
+        assertClose(a, expected, rel, floor, what);
     }
 
     static void assertClose(double[] actual, double[] expected, double rel, double floor, String what) {
-        float[] a = new float[actual.length];
-        for (int i = 0; i < a.length; i++) a[i] = (float) actual[i];
-        if (actual.length != expected.length) fail(what + ": length mismatch");
+        if (actual.length != expected.length) fail(what + ": length " + actual.length + " != " + expected.length);
         for (int i = 0; i < actual.length; i++) {
             double tol = rel * Math.max(Math.abs(expected[i]), floor);
             if (!(Math.abs(actual[i] - expected[i]) <= tol))

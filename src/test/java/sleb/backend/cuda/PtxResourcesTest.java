@@ -55,7 +55,7 @@ public class PtxResourcesTest {
     @Test
     public void everyKernelSourceHasAResource() throws Exception {
         Path src = Path.of("native-kernels");
-        if (!Files.isDirectory(src)) return;
+        if (!Files.isDirectory(src)) throw new org.testng.SkipException("native-kernels/ is not here: run from the repository root");
         try (var files = Files.list(src)) {
             for (Path p : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".cu"))::iterator) {
                 String module = p.getFileName().toString().replace(".cu", "");
