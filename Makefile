@@ -17,6 +17,7 @@ help:
 	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
 
 build:
+	@# a fresh target/lib: copy-dependencies never deletes jars that left the dependency tree
 	rm -rf target/lib
 	$(MVN) -DskipTests package
 

@@ -17,10 +17,7 @@ JLINK_STRIP_NATIVE := $(if $(shell command -v objcopy),--strip-native-debug-symb
 
 .PHONY: dist gpu-check
 
-dist:
-	@# a fresh target/lib: copy-dependencies never deletes jars that left the dependency tree
-	rm -rf target/lib
-	$(MVN) -DskipTests package
+dist: build
 	@rm -rf $(DIST) && mkdir -p $(DIST)/bin $(DIST)/lib/lib $(DIST)/test-lib $(DIST)/docs
 	rm -rf target/test-deps
 	$(MVN) -DskipTests test-compile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/test-deps
