@@ -49,7 +49,11 @@ public final class HfConfig {
         if (arch == null || !ARCHITECTURES.containsKey(arch))
             throw new ModelFormatException("unsupported architecture " + (arch != null ? arch : modelType) + " in " + file
                     + "; SLEB-J supports LLaMA, Mistral and Qwen2 decoders");
-        if (modelType == null) modelType = ARCHITECTURES.get(arch);
+        String family = ARCHITECTURES.get(arch);
+        if (modelType == null) modelType = family;
+        if (!modelType.equals(family))
+            throw new ModelFormatException(file + ": architectures names " + arch + " (model_type " + family + ") but model_type is " + modelType
+                    + "; the config contradicts itself, fix one of the two or re-download config.json");
         String act = str(c, "hidden_act", "silu", file);
         if (!act.equals("silu") && !act.equals("swish"))
             throw new ModelFormatException(file + ": hidden_act " + act + " is not supported; SLEB-J implements SwiGLU (silu) MLPs only");
@@ -67,22 +71,65 @@ public final class HfConfig {
         int vocab = intReq(c, "vocab_size", file);
         int maxPos = intOpt(c, "max_position_embeddings", 2048, file);
         float eps = (float) num(c, "rms_norm_eps", 1e-6, file);
-        double theta = num(c, "rope_theta", 10000.0, file);
         boolean tied = bool(c, "tie_word_embeddings", false, file);
         int bos = intOpt(c, "bos_token_id", 1, file);
         int eos = firstInt(c, "eos_token_id", 2, file);
+        JsonObject rope = ropeParameters(c, file);
+        double theta = num(rope, "rope_theta", 10000.0, file);
         return new ModelConfig(arch, modelType, dim, hidden, layers, heads, kvHeads, headDim, vocab, maxPos, eps, theta,
-                RopeStyle.HALF, tied, qwen, ropeScaling(c, file), bos, eos);
+                RopeStyle.HALF, tied, qwen, ropeScaling(rope, file), bos, eos, SlidingWindows.of(c, modelType, layers, file));
     }
 
-    private static ModelConfig.Llama3RopeScaling ropeScaling(JsonObject c, Path file) {
-        JsonElement e = get(c, "rope_scaling");
-        if (e == null) return null;
-        if (!e.isJsonObject()) throw new ModelFormatException(file + ": rope_scaling must be an object or null");
-        JsonObject s = e.getAsJsonObject();
+    /**
+     * The RoPE settings in one object, from either layout: transformers 4's top-level {@code rope_theta} plus
+     * {@code rope_scaling}, or transformers 5's {@code rope_parameters} (theta, type and scaling fields together).
+     * Where both layouts are present they must agree.
+     */
+    private static JsonObject ropeParameters(JsonObject c, Path file) {
+        JsonObject legacy = new JsonObject();
+        JsonElement scaling = get(c, "rope_scaling");
+        if (scaling != null) {
+            if (!scaling.isJsonObject()) throw new ModelFormatException(file + ": rope_scaling must be an object or null");
+            for (Map.Entry<String, JsonElement> e : scaling.getAsJsonObject().entrySet()) legacy.add(e.getKey(), e.getValue());
+        }
+        for (String k : new String[] {"rope_theta", "partial_rotary_factor"}) if (get(c, k) != null) legacy.add(k, c.get(k));
+        JsonElement p = get(c, "rope_parameters");
+        if (p == null) return legacy;
+        if (!p.isJsonObject()) throw new ModelFormatException(file + ": rope_parameters must be an object or null");
+        JsonObject params = p.getAsJsonObject();
+        for (Map.Entry<String, JsonElement> e : params.entrySet())
+            if (e.getValue().isJsonObject())
+                throw new ModelFormatException(file + ": rope_parameters holds per-layer-type settings (" + e.getKey()
+                        + "); SLEB-J supports one RoPE setting for all layers");
+        for (Map.Entry<String, JsonElement> e : legacy.entrySet()) {
+            JsonElement q = params.get(e.getKey());
+            if (q != null && !q.isJsonNull() && !sameValue(q, e.getValue()))
+                throw new ModelFormatException(file + ": rope_parameters." + e.getKey() + " is " + q + " but the top-level "
+                        + (legacy.get(e.getKey()) == c.get(e.getKey()) ? e.getKey() : "rope_scaling." + e.getKey()) + " is " + e.getValue()
+                        + "; the config contradicts itself, keep one of the two");
+        }
+        return params;
+    }
+
+    private static boolean sameValue(JsonElement a, JsonElement b) {
+        if (a.isJsonPrimitive() && b.isJsonPrimitive() && a.getAsJsonPrimitive().isNumber() && b.getAsJsonPrimitive().isNumber())
+            return a.getAsDouble() == b.getAsDouble();
+        return a.equals(b);
+    }
+
+    /** llama3 scaling from the RoPE settings, null for the default (unscaled) RoPE; any other type is refused. */
+    private static ModelConfig.Llama3RopeScaling ropeScaling(JsonObject s, Path file) {
+        if (get(s, "partial_rotary_factor") != null && num(s, "partial_rotary_factor", 1, file) != 1)
+            throw new ModelFormatException(file + ": partial_rotary_factor " + s.get("partial_rotary_factor")
+                    + " is not supported; SLEB-J rotates the whole head (LLaMA, Mistral and Qwen2 do)");
         String type = str(s, "rope_type", null, file);
         if (type == null) type = str(s, "type", null, file);
-        if ("default".equals(type)) return null;
+        if (type == null || "default".equals(type)) {
+            for (String k : new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
+                if (get(s, k) != null)
+                    throw new ModelFormatException(file + ": the RoPE settings have " + k + " but no rope_type; name the scaling type (e.g. llama3) or remove it");
+            return null;
+        }
         if (!"llama3".equals(type))
             throw new ModelFormatException(file + ": rope_scaling type " + type + " is not supported; SLEB-J supports only llama3 rope scaling (or none)");
         return new ModelConfig.Llama3RopeScaling(numReq(s, "factor", file), numReq(s, "low_freq_factor", file),
@@ -90,12 +137,12 @@ public final class HfConfig {
     }
 
     /** The field, or null when absent or JSON null. */
-    private static JsonElement get(JsonObject o, String key) {
+    static JsonElement get(JsonObject o, String key) {
         JsonElement e = o.get(key);
         return e == null || e.isJsonNull() ? null : e;
     }
 
-    private static ModelFormatException bad(Path file, String key, JsonElement e, String want) {
+    static ModelFormatException bad(Path file, String key, JsonElement e, String want) {
         return new ModelFormatException(file + ": " + key + " is " + e + ", expected " + want + "; fix config.json");
     }
 
@@ -104,7 +151,7 @@ public final class HfConfig {
         return intOpt(o, key, 0, file);
     }
 
-    private static int intOpt(JsonObject o, String key, int def, Path file) {
+    static int intOpt(JsonObject o, String key, int def, Path file) {
         JsonElement e = get(o, key);
         if (e == null) return def;
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) throw bad(file, key, e, "an integer");
@@ -136,14 +183,14 @@ public final class HfConfig {
         return e.getAsDouble();
     }
 
-    private static boolean bool(JsonObject o, String key, boolean def, Path file) {
+    static boolean bool(JsonObject o, String key, boolean def, Path file) {
         JsonElement e = get(o, key);
         if (e == null) return def;
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) throw bad(file, key, e, "true or false");
         return e.getAsBoolean();
     }
 
-    private static String str(JsonObject o, String key, String def, Path file) {
+    static String str(JsonObject o, String key, String def, Path file) {
         JsonElement e = get(o, key);
         if (e == null) return def;
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) throw bad(file, key, e, "a string");

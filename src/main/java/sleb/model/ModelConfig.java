@@ -24,6 +24,8 @@ public final class ModelConfig {
     public final Llama3RopeScaling ropeScaling;
     public final int bosId;
     public final int eosId;
+    /** Sliding-window size per layer (original layer index), 0 where the layer attends to every earlier position. */
+    private final int[] slidingWindows;
 
     public static final class Llama3RopeScaling {
         public final double factor, lowFreqFactor, highFreqFactor;
@@ -41,6 +43,19 @@ public final class ModelConfig {
                        int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
                        RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
                        int bosId, int eosId) {
+        this(architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps, ropeTheta,
+                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, null);
+    }
+
+    /**
+     * @param slidingWindows per layer, the number of positions a query sees (itself and the window - 1 before
+     *     it, as transformers' sliding-window mask {@code i - window < j <= i}); 0 for full causal attention.
+     *     null: no layer has a window.
+     */
+    public ModelConfig(String architecture, String modelType, int dim, int hiddenDim, int nLayers, int nHeads,
+                       int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
+                       RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
+                       int bosId, int eosId, int[] slidingWindows) {
         this.architecture = architecture;
         this.modelType = modelType;
         this.dim = dim;
@@ -64,11 +79,30 @@ public final class ModelConfig {
         if (nHeads % nKvHeads != 0)
             throw new ModelFormatException("num_attention_heads " + nHeads + " is not a multiple of num_key_value_heads " + nKvHeads);
         if (headDim % 2 != 0) throw new ModelFormatException("head_dim " + headDim + " must be even for RoPE");
+        this.slidingWindows = slidingWindows == null ? new int[nLayers] : slidingWindows.clone();
+        if (this.slidingWindows.length != nLayers)
+            throw new IllegalArgumentException(this.slidingWindows.length + " sliding windows for " + nLayers + " layers");
+        for (int w : this.slidingWindows) if (w < 0) throw new ModelFormatException("sliding window " + w + " is negative");
     }
 
+    /**
+     * The config of a model with {@code layers} blocks: the first ones keep their windows, added ones
+     * take the last layer's (synthetic shapes).
+     */
     public ModelConfig withLayers(int layers) {
+        int[] w = new int[layers];
+        for (int i = 0; i < layers; i++) w[i] = slidingWindows[Math.min(i, nLayers - 1)];
         return new ModelConfig(architecture, modelType, dim, hiddenDim, layers, nHeads, nKvHeads, headDim, vocabSize,
-                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId);
+                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, w);
+    }
+
+    /** Positions a query of layer {@code layer} (original index) sees, itself included; 0: all earlier positions. */
+    public int slidingWindow(int layer) { return slidingWindows[layer]; }
+
+    /** Whether any layer has a sliding window. */
+    public boolean hasSlidingWindow() {
+        for (int w : slidingWindows) if (w > 0) return true;
+        return false;
     }
 
     public int qDim() { return nHeads * headDim; }
@@ -109,9 +143,21 @@ public final class ModelConfig {
     }
 
     public String describe() {
-        return String.format("%s (%s): dim %d, hidden %d, %d blocks, %d heads (%d KV), head_dim %d, vocab %d, rope_theta %.0f%s%s",
+        return String.format("%s (%s): dim %d, hidden %d, %d blocks, %d heads (%d KV), head_dim %d, vocab %d, rope_theta %.0f%s%s%s",
                 architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta,
                 ropeScaling != null ? ", llama3 rope scaling x" + ropeScaling.factor : "",
-                qkvBias ? ", q/k/v bias" : "");
+                qkvBias ? ", q/k/v bias" : "", describeWindows());
+    }
+
+    /** ", sliding window 4096" (every layer) or ", sliding window 4096 on layers 20..27", or "". */
+    private String describeWindows() {
+        if (!hasSlidingWindow()) return "";
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>();
+        java.util.List<Integer> on = new java.util.ArrayList<>();
+        for (int i = 0; i < nLayers; i++) if (slidingWindows[i] > 0) { sizes.add(slidingWindows[i]); on.add(i); }
+        String size = sizes.size() == 1 ? String.valueOf(sizes.first()) : sizes.toString();
+        if (on.size() == nLayers) return ", sliding window " + size;
+        boolean run = on.get(on.size() - 1) - on.get(0) == on.size() - 1;
+        return ", sliding window " + size + " on layers " + (run ? on.get(0) + ".." + on.get(on.size() - 1) : on.toString());
     }
 }

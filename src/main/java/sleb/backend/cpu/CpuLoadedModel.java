@@ -143,7 +143,8 @@ public final class CpuLoadedModel implements LoadedModel {
             vCache = v;
         }
         float[] att = scratch.get(4, rows * qd);
-        CpuOps.attention(par, q, kT, kCap, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+        CpuOps.attention(par, q, kT, kCap, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
+                cfg.slidingWindow(li));
         MatMul.apply(par, att, 0, rows, l.wo, x, 0, dim, true);
 
         CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);

@@ -89,12 +89,13 @@ final class CpuOps {
     /**
      * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys kT: transposed
      * per head, [batch][kvHeads][hd][kCap]; values v: [batch][vCap][kvHeads*hd]; both hold positions
-     * 0..pos0+n-1. out like q. The scores of four query rows at a time run as vector loops over key
+     * 0..pos0+n-1. With window w > 0 a query at position p sees only keys p-w < j <= p (transformers'
+     * sliding-window mask); w = 0 is full causal attention. out like q. The scores of four query rows at a time run as vector loops over key
      * positions (one key load feeds four FMAs), whatever the head size; the weighted sum of values sweeps
      * positions with the rows' probabilities broadcast against vectors of the value rows.
      */
     static void attention(Parallel par, float[] q, float[] kT, int kCap, float[] v, float[] out, int batch, int n, int pos0, int vCap,
-                          int heads, int kvHeads, int hd) {
+                          int heads, int kvHeads, int hd, int window) {
         int group = heads / kvHeads;
         int qw = heads * hd, kw = kvHeads * hd;
         int ctx = pos0 + n;
@@ -116,12 +117,13 @@ final class CpuOps {
                 int nr = Math.min(4, tEnd - t);
                 int qs = 4 * ctx; // scaled query rows live after the four score rows
                 int o0 = (b * n + t) * qw + h * hd;
+                int from = firstKey(pos0 + t, window); // the first key any of the rows sees: row 0's
                 if (nr == 1) { // decoding: one row, no duplicated work
                     for (int i = 0; i < hd; i++) s[qs + i] = q[o0 + i] * scale;
                     int len = pos0 + t + 1;
-                    scores1(s, qs, hd, kT, base, kCap, len);
-                    float sum = softmaxRow(s, 0, len, len);
-                    weighted1(s, len, v, vBase, kw, hd, out, o0, 1f / sum);
+                    scores1(s, qs, hd, kT, base, kCap, from, len);
+                    float sum = softmaxRow(s, 0, from, from, len, len);
+                    weighted1(s, from, len, v, vBase, kw, hd, out, o0, 1f / sum);
                     continue;
                 }
                 for (int r = 0; r < 4; r++) {
@@ -129,19 +131,23 @@ final class CpuOps {
                     for (int i = 0; i < hd; i++) s[qs + r * hd + i] = q[qo + i] * scale;
                 }
                 int len = pos0 + t + nr; // keys the last of the rows sees
-                scores4(s, qs, hd, kT, base, kCap, ctx, len);
-                float sum0 = softmaxRow(s, 0, pos0 + t + 1, len);
-                float sum1 = softmaxRow(s, ctx, pos0 + t + Math.min(2, nr), len);
-                float sum2 = softmaxRow(s, 2 * ctx, pos0 + t + Math.min(3, nr), len);
-                float sum3 = softmaxRow(s, 3 * ctx, pos0 + t + nr, len);
-                weighted4(s, ctx, len, v, vBase, kw, hd, out, o0, qw, nr, 1f / sum0, 1f / sum1, 1f / sum2, 1f / sum3);
+                scores4(s, qs, hd, kT, base, kCap, ctx, from, len);
+                int p1 = pos0 + t + Math.min(1, nr - 1), p2 = pos0 + t + Math.min(2, nr - 1), p3 = pos0 + t + nr - 1;
+                float sum0 = softmaxRow(s, 0, from, from, pos0 + t + 1, len);
+                float sum1 = softmaxRow(s, ctx, from, firstKey(p1, window), p1 + 1, len);
+                float sum2 = softmaxRow(s, 2 * ctx, from, firstKey(p2, window), p2 + 1, len);
+                float sum3 = softmaxRow(s, 3 * ctx, from, firstKey(p3, window), p3 + 1, len);
+                weighted4(s, ctx, from, len, v, vBase, kw, hd, out, o0, qw, nr, 1f / sum0, 1f / sum1, 1f / sum2, 1f / sum3);
             }
         });
     }
 
-    /** s[j] = qs . kT[:, j] for key positions j < len, four vectors of positions at a time. */
-    private static void scores1(float[] s, int qs, int hd, float[] kT, int base, int kCap, int len) {
-        int l = S.length(), j = 0;
+    /** The first key position a query at position p sees: 0, or p - window + 1 with a sliding window. */
+    static int firstKey(int p, int window) { return window > 0 ? Math.max(0, p - window + 1) : 0; }
+
+    /** s[j] = qs . kT[:, j] for key positions from <= j < len, four vectors of positions at a time. */
+    private static void scores1(float[] s, int qs, int hd, float[] kT, int base, int kCap, int from, int len) {
+        int l = S.length(), j = from;
         for (; j + 4 * l <= len; j += 4 * l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0, ko = base + j; i < hd; i++, ko += kCap) {
@@ -168,12 +174,12 @@ final class CpuOps {
         }
     }
 
-    /** out[o0 + c] = inv * sum_j s[j] * v[vBase + j*kw + c]. */
-    private static void weighted1(float[] s, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, float inv) {
+    /** out[o0 + c] = inv * sum_{from <= j < len} s[j] * v[vBase + j*kw + c]. */
+    private static void weighted1(float[] s, int from, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, float inv) {
         int l = S.length(), c = 0;
         for (; c + l <= hd; c += l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0;
-            int j = 0, vo = vBase + c;
+            int j = from, vo = vBase + c + from * kw;
             for (; j + 1 < len; j += 2, vo += 2 * kw) {
                 a0 = FloatVector.broadcast(S, s[j]).fma(FloatVector.fromArray(S, v, vo), a0);
                 a1 = FloatVector.broadcast(S, s[j + 1]).fma(FloatVector.fromArray(S, v, vo + kw), a1);
@@ -183,16 +189,16 @@ final class CpuOps {
         }
         for (; c < hd; c++) {
             float a = 0;
-            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) a += s[j] * v[vo];
+            for (int j = from, vo = vBase + c + from * kw; j < len; j++, vo += kw) a += s[j] * v[vo];
             out[o0 + c] = a * inv;
         }
     }
 
-    /** s[r*ctx + j] = qs_r . kT[:, j] for rows r of 0..3 and key positions j < len (kT rows kCap apart). */
-    private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int kCap, int ctx, int len) {
-        int l = S.length(), lv = len - len % l;
+    /** s[r*ctx + j] = qs_r . kT[:, j] for rows r of 0..3 and key positions from <= j < len (kT rows kCap apart). */
+    private static void scores4(float[] s, int qs, int hd, float[] kT, int base, int kCap, int ctx, int from, int len) {
+        int l = S.length(), lv = len - (len - from) % l;
         int q1 = qs + hd, q2 = qs + 2 * hd, q3 = qs + 3 * hd;
-        int j0 = 0;
+        int j0 = from;
         for (; j0 + 2 * l <= lv; j0 += 2 * l) { // two vectors of positions: each broadcast feeds two FMAs
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int i = 0, ko = base + j0; i < hd; i++, ko += kCap) {
@@ -250,19 +256,23 @@ final class CpuOps {
         }
     }
 
-    /** exp(s - max) over the valid positions [0, valid) of a row, zero over [valid, len); returns the sum. */
-    private static float softmaxRow(float[] s, int o, int valid, int len) {
-        int l = S.length(), lv = valid - valid % l;
+    /**
+     * exp(s - max) over the visible positions [start, valid) of a row, zero over [from, start) and [valid, len);
+     * returns the sum.
+     */
+    private static float softmaxRow(float[] s, int o, int from, int start, int valid, int len) {
+        int l = S.length(), lv = valid - (valid - start) % l;
         float max = Float.NEGATIVE_INFINITY;
-        if (lv > 0) {
-            FloatVector m = FloatVector.fromArray(S, s, o);
-            for (int j = l; j < lv; j += l) m = m.max(FloatVector.fromArray(S, s, o + j));
+        if (lv > start) {
+            FloatVector m = FloatVector.fromArray(S, s, o + start);
+            for (int j = start + l; j < lv; j += l) m = m.max(FloatVector.fromArray(S, s, o + j));
             max = m.reduceLanes(VectorOperators.MAX);
         }
         for (int j = lv; j < valid; j++) max = Math.max(max, s[o + j]);
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector sumv = FloatVector.zero(S);
-        for (int j = 0; j < lv; j += l) {
+        for (int j = from; j < start; j++) s[o + j] = 0f;
+        for (int j = start; j < lv; j += l) {
             FloatVector e = FloatVector.fromArray(S, s, o + j).sub(mv);
             e = VectorMath.exp(e);
             e.intoArray(s, o + j);
@@ -277,14 +287,14 @@ final class CpuOps {
         return (float) sum;
     }
 
-    /** out row r (r < nr) = inv[r] * sum_j s[r*ctx + j] * v[vBase + j*kw .. + hd). */
-    private static void weighted4(float[] s, int ctx, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, int qw, int nr,
+    /** out row r (r < nr) = inv[r] * sum_{from <= j < len} s[r*ctx + j] * v[vBase + j*kw .. + hd). */
+    private static void weighted4(float[] s, int ctx, int from, int len, float[] v, int vBase, int kw, int hd, float[] out, int o0, int qw, int nr,
                                   float inv0, float inv1, float inv2, float inv3) {
         int l = S.length();
         int c = 0;
         for (; c + 2 * l <= hd; c += 2 * l) { // two vectors of the head: each broadcast feeds two FMAs
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
+            for (int j = from, vo = vBase + c + from * kw; j < len; j++, vo += kw) {
                 FloatVector vv = FloatVector.fromArray(S, v, vo);
                 FloatVector vw = FloatVector.fromArray(S, v, vo + l);
                 FloatVector p = FloatVector.broadcast(S, s[j]);
@@ -317,7 +327,7 @@ final class CpuOps {
         }
         for (; c + l <= hd; c += l) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) {
+            for (int j = from, vo = vBase + c + from * kw; j < len; j++, vo += kw) {
                 FloatVector vv = FloatVector.fromArray(S, v, vo);
                 a0 = FloatVector.broadcast(S, s[j]).fma(vv, a0);
                 a1 = FloatVector.broadcast(S, s[ctx + j]).fma(vv, a1);
@@ -332,7 +342,7 @@ final class CpuOps {
         for (; c < hd; c++) { // head sizes that are not a multiple of the vector length
             for (int r = 0; r < nr; r++) {
                 float a = 0;
-                for (int j = 0, vo = vBase + c; j < len; j++, vo += kw) a += s[r * ctx + j] * v[vo];
+                for (int j = from, vo = vBase + c + from * kw; j < len; j++, vo += kw) a += s[r * ctx + j] * v[vo];
                 out[o0 + r * qw + c] = a * (r == 0 ? inv0 : r == 1 ? inv1 : r == 2 ? inv2 : inv3);
             }
         }

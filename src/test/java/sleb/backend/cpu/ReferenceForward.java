@@ -6,12 +6,17 @@ import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
 import sleb.model.Tensor;
 
-/** The LLaMA forward in float64, one position at a time, written as plainly as possible: the tests' yardstick. */
+/**
+ * The LLaMA forward in float64, one position at a time, written as plainly as possible: the tests' yardstick.
+ * Layers with a sliding window w (the config's, per original layer index) let position t attend to keys
+ * j with t - w &lt; j &lt;= t, as transformers' sliding-window mask does.
+ */
 public final class ReferenceForward {
     private final Model m;
     private final ModelConfig c;
     /** F32: inputs of the projections stay double. Otherwise they are rounded to this type first. */
     private final DType gemmInput;
+    private final boolean windows;
 
     public ReferenceForward(Model m) { this(m, false); }
 
@@ -20,11 +25,17 @@ public final class ReferenceForward {
      *     first, as the CUDA backend does for 16-bit models, so the rest can stay exact (double) and the
      *     comparison tight
      */
-    public ReferenceForward(Model m, boolean roundGemmInputs) {
+    public ReferenceForward(Model m, boolean roundGemmInputs) { this(m, roundGemmInputs, true); }
+
+    private ReferenceForward(Model m, boolean roundGemmInputs, boolean windows) {
         this.m = m;
         this.c = m.config();
         this.gemmInput = roundGemmInputs ? m.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype() : DType.F32;
+        this.windows = windows;
     }
+
+    /** The same forward with full causal attention in every layer, whatever the config's sliding windows. */
+    public ReferenceForward ignoringSlidingWindows() { return new ReferenceForward(m, gemmInput != DType.F32, false); }
 
     private double w(String name, long i) { return m.tensor(name).get(i); }
 
@@ -104,21 +115,23 @@ public final class ReferenceForward {
                 rope(q[t], c.nHeads, t);
                 rope(k[t], c.nKvHeads, t);
             }
+            int window = windows ? c.slidingWindow(l) : 0;
             for (int t = 0; t < n; t++) {
                 double[] att = new double[c.qDim()];
+                int first = window > 0 ? Math.max(0, t - window + 1) : 0;
                 for (int h = 0; h < c.nHeads; h++) {
                     int kh = h / (c.nHeads / c.nKvHeads);
                     double[] s = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = first; j <= t; j++) {
                         double dot = 0;
                         for (int i = 0; i < hd; i++) dot += q[t][h * hd + i] * k[j][kh * hd + i];
                         s[j] = dot / Math.sqrt(hd);
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= t; j++) sum += (s[j] = Math.exp(s[j] - max));
-                    for (int j = 0; j <= t; j++) for (int i = 0; i < hd; i++) att[h * hd + i] += s[j] / sum * v[j][kh * hd + i];
+                    for (int j = first; j <= t; j++) sum += (s[j] = Math.exp(s[j] - max));
+                    for (int j = first; j <= t; j++) for (int i = 0; i < hd; i++) att[h * hd + i] += s[j] / sum * v[j][kh * hd + i];
                 }
                 double[] o = linear(Model.layer(l, "self_attn.o_proj.weight"), att);
                 for (int i = 0; i < d; i++) x[t][i] += o[i];
