@@ -5,7 +5,8 @@
 // share the dot product (lane owns dims lane, lane+32, ...; coalesced reads of the key row) and the
 // warp keeps an online softmax. The NW partial (m, l, o) are merged through shared memory at the end.
 // q: row b at q + b*q_row (+ h*hd); keys j < L of sequence b at k + b*kv_batch + j*kv_row + kvh*hd.
-// With pos_dev not null, *pos_dev is added to L (and to pos0 in kv_append): the position of a decode
+// The query sits at position L - 1; with window > 0 it sees only keys j >= L - window (transformers'
+// sliding-window mask), else all L. With pos_dev not null, *pos_dev is added to L (and to pos0 in kv_append): the position of a decode
 // step captured in a CUDA graph lives in device memory (a replay reuses the captured arguments).
 //
 // kv_append: copies the K and V columns of the fused QKV rows [batch*T][stride] into the caches
@@ -17,7 +18,7 @@
 
 extern "C" __global__ void attention_decode(const float* q, int q_row, const float* k, const float* v, int kv_row,
                                             long long kv_batch, float* out, int out_row, int len, const int* pos_dev,
-                                            int nH, int nKv, int hd, float scale) {
+                                            int nH, int nKv, int hd, float scale, int window) {
     __shared__ float ms[NW], ls[NW];
     extern __shared__ float os[];  // [NW][hd]
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -35,7 +36,8 @@ extern "C" __global__ void attention_decode(const float* q, int q_row, const flo
         o[i] = 0.0f;
     }
     float m = NEG_INF, l = 0.0f;
-    for (int j = warp; j < L; j += NW) {
+    const int j0 = window > 0 ? max(0, L - window) : 0;
+    for (int j = j0 + warp; j < L; j += NW) {
         const float* kr = kb + (size_t)j * kv_row;
         const float* vr = vb + (size_t)j * kv_row;
         float dot = 0.0f;

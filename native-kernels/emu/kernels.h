@@ -23,9 +23,9 @@ void rope_half(float* qkv, const float2* cs, int T, int pos0, const int* pos_dev
 void add_bias(float* y, const float* b, int rows, int n, int stride);
 
 void attention_prefill(const float* q, int q_row, const float* k, const float* v, int kv_row, long long kv_batch, float* out,
-                       int out_row, int T, int pos0, int nH, int nKv, int hd, float scale);
+                       int out_row, int T, int pos0, int nH, int nKv, int hd, float scale, int window);
 void attention_decode(const float* q, int q_row, const float* k, const float* v, int kv_row, long long kv_batch, float* out,
-                      int out_row, int len, const int* pos_dev, int nH, int nKv, int hd, float scale);
+                      int out_row, int len, const int* pos_dev, int nH, int nKv, int hd, float scale, int window);
 void kv_append(const float* qkv, int stride, int kcol, int vcol, float* kc, float* vc, int T, int pos0, const int* pos_dev,
                int maxLen, int kvDim);
 

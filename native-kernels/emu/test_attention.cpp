@@ -1,6 +1,8 @@
 // test_attention.cpp - rope, kv_append, attention_prefill and attention_decode, with the launch
 // configurations of CudaLoadedModel.block() and the two key layouts it uses: the K/V columns of the
 // fused QKV rows (kv_row = qkvDim, kv_batch = T*qkvDim) and the KV cache [batch][maxLen][kvDim].
+// Attention cases run with and without a sliding window (window w: query p sees keys p-w < j <= p);
+// with a window the keys before it are NaN, so a kernel that reads one fails.
 #include "check.h"
 
 namespace {
@@ -22,29 +24,32 @@ struct PosDev {
 };
 std::string pd_str(int pd) { return pd < 0 ? "pos_dev=null" : strf("*pos_dev=%d", pd); }
 
-// Softmax attention of one query over keys 0..nkeys-1, in double.
-void attend(const float* q, const float* k, const float* v, size_t kv_row, int nkeys, int hd, float scale, double* out) {
+// Softmax attention of one query over keys first..nkeys-1, in double.
+void attend(const float* q, const float* k, const float* v, size_t kv_row, int first, int nkeys, int hd, float scale, double* out) {
     std::vector<double> s(nkeys);
     double mx = -INFINITY, sum = 0;
-    for (int j = 0; j < nkeys; j++) {
+    for (int j = first; j < nkeys; j++) {
         double dot = 0;
         for (int d = 0; d < hd; d++) dot += (double)q[d] * k[j * kv_row + d];
         s[j] = dot * scale;
         mx = std::max(mx, s[j]);
     }
-    for (int j = 0; j < nkeys; j++) sum += (s[j] = std::exp(s[j] - mx));
+    for (int j = first; j < nkeys; j++) sum += (s[j] = std::exp(s[j] - mx));
     for (int d = 0; d < hd; d++) {
         double acc = 0;
-        for (int j = 0; j < nkeys; j++) acc += s[j] * v[j * kv_row + d];
+        for (int j = first; j < nkeys; j++) acc += s[j] * v[j * kv_row + d];
         out[d] = acc / sum;
     }
 }
 
-// NaN wherever a kernel must not read: K/V cache rows past the valid keys.
-std::vector<float> cache_rows(Rng& rng, int B, int maxLen, int valid, int kvDim) {
+// The first key a query at position p sees under a sliding window (0: none).
+int first_key(int p, int window) { return window > 0 ? std::max(0, p - window + 1) : 0; }
+
+// NaN wherever a kernel must not read: K/V cache rows past the valid keys and before the first visible one.
+std::vector<float> cache_rows(Rng& rng, int B, int maxLen, int valid, int kvDim, int first = 0) {
     std::vector<float> c((size_t)B * maxLen * kvDim, NAN);
     for (int b = 0; b < B; b++)
-        for (int j = 0; j < valid; j++)
+        for (int j = first; j < valid; j++)
             for (int d = 0; d < kvDim; d++) c[((size_t)b * maxLen + j) * kvDim + d] = (float)rng.normal();
     return c;
 }
@@ -116,18 +121,19 @@ void kv_append_case(int B, int T, int pos0, int pd, Heads h, int maxLen) {
 }
 
 // Keys from the KV cache when maxLen > 0 (pos0 earlier keys), else from the fused rows (pos0 = 0).
-void prefill_case(int B, int T, int pos0, Heads h, int maxLen) {
+void prefill_case(int B, int T, int pos0, Heads h, int maxLen, int window = 0) {
     const bool cache = maxLen > 0;
     const std::string layout = cache ? strf("cache maxLen=%d", maxLen) : std::string("fused qkv");
-    check("attention_prefill", strf("B=%d T=%d pos0=%d %s, %s", B, T, pos0, h.str().c_str(), layout.c_str()), 1e-5, [&](Case& c) {
+    check("attention_prefill", strf("B=%d T=%d pos0=%d %s, %s window=%d", B, T, pos0, h.str().c_str(), layout.c_str(), window), 1e-5, [&](Case& c) {
         const int qDim = h.qDim(), kvDim = h.kvDim(), qkvDim = h.qkvDim();
+        const int first = first_key(pos0, window);  // no query of the call sees a key before this one
         std::vector<float> x = c.rng.normals((size_t)B * T * qkvDim, 1.5);
-        if (cache)  // the fused K/V columns must not be read
-            for (size_t r = 0; r < (size_t)B * T; r++)
-                for (int d = qDim; d < qkvDim; d++) x[r * qkvDim + d] = NAN;
+        for (size_t r = 0; r < (size_t)B * T; r++)
+            for (int d = qDim; d < qkvDim; d++)
+                if (cache || (int)(r % T) < first) x[r * qkvDim + d] = NAN;  // K/V the kernel must not read
         Buf<float> qkv(x, "qkv");
-        Buf<float> kc(cache ? cache_rows(c.rng, B, maxLen, pos0 + T, kvDim) : std::vector<float>(1), "k_cache");
-        Buf<float> vc(cache ? cache_rows(c.rng, B, maxLen, pos0 + T, kvDim) : std::vector<float>(1), "v_cache");
+        Buf<float> kc(cache ? cache_rows(c.rng, B, maxLen, pos0 + T, kvDim, first) : std::vector<float>(1), "k_cache");
+        Buf<float> vc(cache ? cache_rows(c.rng, B, maxLen, pos0 + T, kvDim, first) : std::vector<float>(1), "v_cache");
         Buf<float> out((size_t)B * T * qDim, "out");
         poison(out);
         const float* kp = cache ? kc.p : qkv.p + qDim;
@@ -137,7 +143,7 @@ void prefill_case(int B, int T, int pos0, Heads h, int maxLen) {
         const float scale = (float)(1.0 / std::sqrt((double)h.hd));
         const size_t smem = 4 * (32 * (h.hd + 1) + 32 * h.hd + 8 * h.hd);  // Kernels.prefillSmemBytes
         c.launch("attention_prefill", dim3((T + 7) / 8, h.nH, B), 256, smem, {qkv.p, kc.p, vc.p}, [&] {
-            attention_prefill(qkv, qkvDim, kp, vp, kv_row, kv_batch, out, qDim, T, pos0, h.nH, h.nKv, h.hd, scale);
+            attention_prefill(qkv, qkvDim, kp, vp, kv_row, kv_batch, out, qDim, T, pos0, h.nH, h.nKv, h.hd, scale, window);
         });
         std::vector<double> ref(out.n);
         for (int b = 0; b < B; b++)
@@ -145,7 +151,7 @@ void prefill_case(int B, int T, int pos0, Heads h, int maxLen) {
                 for (int head = 0; head < h.nH; head++) {
                     const int kvh = head / (h.nH / h.nKv);
                     attend(qkv.p + ((size_t)b * T + t) * qkvDim + head * h.hd, kp + b * kv_batch + kvh * h.hd, vp + b * kv_batch + kvh * h.hd,
-                           kv_row, pos0 + t + 1, h.hd, scale, &ref[((size_t)b * T + t) * qDim + head * h.hd]);
+                           kv_row, first_key(pos0 + t, window), pos0 + t + 1, h.hd, scale, &ref[((size_t)b * T + t) * qDim + head * h.hd]);
                 }
         c.close(values(out), ref, h.hd);
         c.keep(out);
@@ -153,27 +159,28 @@ void prefill_case(int B, int T, int pos0, Heads h, int maxLen) {
 }
 
 // One query per sequence over L = len (+ *pos_dev) cached keys; grid (nH, B), 8 warps.
-void decode_case(int B, int len, int pd, Heads h) {
-    check("attention_decode", strf("B=%d len=%d %s %s", B, len, pd_str(pd).c_str(), h.str().c_str()), 1e-5, [&](Case& c) {
+void decode_case(int B, int len, int pd, Heads h, int window = 0) {
+    check("attention_decode", strf("B=%d len=%d %s %s window=%d", B, len, pd_str(pd).c_str(), h.str().c_str(), window), 1e-5, [&](Case& c) {
         PosDev pos(pd);
         const int L = len + pos.add(), maxLen = L + 2, qDim = h.qDim(), kvDim = h.kvDim(), qkvDim = h.qkvDim();
+        const int first = first_key(L - 1, window);
         std::vector<float> x = c.rng.normals((size_t)B * qkvDim, 1.5);
         for (int b = 0; b < B; b++)
             for (int d = qDim; d < qkvDim; d++) x[(size_t)b * qkvDim + d] = NAN;
         Buf<float> qkv(x, "qkv");
-        Buf<float> kc(cache_rows(c.rng, B, maxLen, L, kvDim), "k_cache"), vc(cache_rows(c.rng, B, maxLen, L, kvDim), "v_cache");
+        Buf<float> kc(cache_rows(c.rng, B, maxLen, L, kvDim, first), "k_cache"), vc(cache_rows(c.rng, B, maxLen, L, kvDim, first), "v_cache");
         Buf<float> out((size_t)B * qDim, "out");
         poison(out);
         const long long kv_batch = (long long)maxLen * kvDim;
         const float scale = (float)(1.0 / std::sqrt((double)h.hd));
         c.launch("attention_decode", dim3(h.nH, B), 256, 4 * 8 * h.hd, {qkv.p, kc.p, vc.p, pos.buf.p}, [&] {
-            attention_decode(qkv, qkvDim, kc, vc, kvDim, kv_batch, out, qDim, len, pos.ptr(), h.nH, h.nKv, h.hd, scale);
+            attention_decode(qkv, qkvDim, kc, vc, kvDim, kv_batch, out, qDim, len, pos.ptr(), h.nH, h.nKv, h.hd, scale, window);
         });
         std::vector<double> ref(out.n);
         for (int b = 0; b < B; b++)
             for (int head = 0; head < h.nH; head++) {
                 const int kvh = head / (h.nH / h.nKv);
-                attend(qkv.p + (size_t)b * qkvDim + head * h.hd, kc.p + b * kv_batch + kvh * h.hd, vc.p + b * kv_batch + kvh * h.hd, kvDim, L,
+                attend(qkv.p + (size_t)b * qkvDim + head * h.hd, kc.p + b * kv_batch + kvh * h.hd, vc.p + b * kv_batch + kvh * h.hd, kvDim, first, L,
                        h.hd, scale, &ref[(size_t)b * qDim + head * h.hd]);
             }
         c.close(values(out), ref, h.hd);
@@ -215,4 +222,19 @@ void test_attention() {
     decode_case(2, 300, -1, gqa64);
     decode_case(1, 1000, 37, Heads{4, 1, 128});
     decode_case(1, 20, 0, gqa256);
+
+    // sliding windows: shorter than the sequence, not a multiple of the 32-key tile or the 8-row block, one
+    // key, and longer than the sequence (no effect); with and without cached keys before the call
+    prefill_case(2, 70, 0, gqa64, 0, 16);
+    prefill_case(1, 45, 0, mha48, 0, 7);
+    prefill_case(2, 40, 0, gqa8, 0, 1);
+    prefill_case(1, 33, 0, gqa128, 0, 100);
+    prefill_case(2, 21, 37, gqa64, 61, 24);
+    prefill_case(1, 40, 3, mha48, 50, 33);
+    prefill_case(2, 9, 30, gqa256, 42, 5);
+    decode_case(2, 300, -1, gqa64, 16);
+    decode_case(1, 1000, 37, Heads{4, 1, 128}, 100);
+    decode_case(2, 9, -1, mha8, 1);
+    decode_case(2, 2, 5, gqa64, 3);  // graph-captured step: the window start comes from the device position
+    decode_case(2, 12, -1, gqa64, 64);
 }

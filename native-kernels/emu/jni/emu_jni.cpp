@@ -50,10 +50,10 @@ const std::map<std::string, Call>& calls() {
         {"rope_half", [](const jlong* a) { rope_half(PF(0), P2(1), I(2), I(3), PI(4), I(5), I(6), I(7), I(8)); }},
         {"add_bias", [](const jlong* a) { add_bias(PF(0), PF(1), I(2), I(3), I(4)); }},
         {"attention_prefill", [](const jlong* a) {
-             attention_prefill(PF(0), I(1), PF(2), PF(3), I(4), L(5), PF(6), I(7), I(8), I(9), I(10), I(11), I(12), F(13));
+             attention_prefill(PF(0), I(1), PF(2), PF(3), I(4), L(5), PF(6), I(7), I(8), I(9), I(10), I(11), I(12), F(13), I(14));
          }},
         {"attention_decode", [](const jlong* a) {
-             attention_decode(PF(0), I(1), PF(2), PF(3), I(4), L(5), PF(6), I(7), I(8), PI(9), I(10), I(11), I(12), F(13));
+             attention_decode(PF(0), I(1), PF(2), PF(3), I(4), L(5), PF(6), I(7), I(8), PI(9), I(10), I(11), I(12), F(13), I(14));
          }},
         {"kv_append", [](const jlong* a) { kv_append(PF(0), I(1), I(2), I(3), PF(4), PF(5), I(6), I(7), PI(8), I(9), I(10)); }},
         {"swiglu_f32", [](const jlong* a) { swiglu_f32(PF(0), PF(1), I(2), I(3)); }},

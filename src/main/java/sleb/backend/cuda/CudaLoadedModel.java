@@ -310,13 +310,14 @@ final class CudaLoadedModel implements LoadedModel {
             kvRow = kvDim;
             kvBatch = (long) cache.maxLen * kvDim;
         }
+        int window = cfg.slidingWindow(layer); // the original layer's, whichever blocks run
         if (cache != null && T == 1) {
             dev.launch("attention_decode", cfg.nHeads, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd),
-                    qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale);
+                    qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         } else {
             if (posDev != CudaDevice.NULL) throw new IllegalArgumentException("prefill attention takes its position from the host");
             dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, cfg.nHeads, B, 32 * Kernels.PREFILL_BR, 1,
-                    Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale);
+                    Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         }
         CUdeviceptr attIn = att;
         if (gemmType != DType.F32) {

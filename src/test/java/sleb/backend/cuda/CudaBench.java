@@ -108,10 +108,10 @@ public final class CudaBench {
         row("f32_to_bf16", time(() -> dev.launchElementwise("f32_to_bf16", (long) N * D, att, xn, (long) N * D)), 6.0 * N * D, 0, fp32);
         dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
         row("attention_prefill (causal, T=2048)", time(() -> dev.launch("attention_prefill", N / 8, nH, 1, 256, 1, Kernels.prefillSmemBytes(hd),
-                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, 0, nH, nH, hd, 0.088f)),
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, 0, nH, nH, hd, 0.088f, 0)),
                 4.0 * N * qkv, 2.0 * nH * (double) N * N * hd, fp32);
         row("attention_decode (L=2048)", time(() -> dev.launch("attention_decode", nH, 1, 1, 256, 1, Kernels.decodeSmemBytes(hd),
-                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, CudaDevice.NULL, nH, nH, hd, 0.088f)),
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, CudaDevice.NULL, nH, nH, hd, 0.088f, 0)),
                 8.0 * N * D, 4.0 * N * D, fp32);
         row("nll_rows (256 x 32000)", time(() -> dev.launch("nll_rows", 256, 1, 1, 1024, 1, 0, logits, tg, per, V)), 4.0 * 256 * V, 0, fp32);
         row("gemm q|k|v bf16 (" + (dev.usesCublas() ? "cuBLAS" : "fallback") + ")", time(() -> dev.gemm(DType.BF16, xn, wq, q, N, qkv, D, 0f)),

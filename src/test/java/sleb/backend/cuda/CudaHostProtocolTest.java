@@ -199,7 +199,7 @@ public class CudaHostProtocolTest {
         assertTrue(args.getMessage().contains("rope_half takes (u64, u64, u32, u32, u64, u32, u32, u32, u32)"), args.getMessage());
         assertThrows(IllegalStateException.class, () -> dev.launch("nll_rows", 1, 1, 1, 2048, 1, 0, a, b, b, 100)); // > 1024 threads
         assertThrows(IllegalStateException.class, () -> dev.launch("attention_decode", 1, 1, 1, 256, 1, 64 << 10,
-                a, 8, a, a, 8, 8L, b, 8, 1, CudaDevice.NULL, 1, 1, 8, 1f)); // 64 KiB shared memory without opting in
+                a, 8, a, a, 8, 8L, b, 8, 1, CudaDevice.NULL, 1, 1, 8, 1f, 0)); // 64 KiB shared memory without opting in
         dev.gemm(DType.F32, a, b, b, 16, 16, 2, 0f); // C [16 x 16] fp32 fills b exactly
         assertThrows(IllegalStateException.class, () -> dev.gemm(DType.F32, a, b, b, 16, 17, 2, 0f)); // C [16 x 17] overruns it
         dev.free(a);

@@ -114,17 +114,20 @@ public class CudaKernelsTest {
         assertClose(dev.downloadFloats(q, qkv.length), ref, 1e-5, 1e-2, fn + " with pos_dev");
     }
 
-    /** Causal GQA attention in double: q [B*T][nH*hd]; k, v [B][maxLen][nKv*hd]; query t at pos0 + t. */
-    static double[] attentionRef(float[] q, float[] k, float[] v, int B, int T, int pos0, int maxLen, int nH, int nKv, int hd) {
+    /**
+     * Causal GQA attention in double: q [B*T][nH*hd]; k, v [B][maxLen][nKv*hd]; query t at pos0 + t sees keys
+     * pos0 + t - window &lt; j &lt;= pos0 + t (all earlier keys when window is 0).
+     */
+    static double[] attentionRef(float[] q, float[] k, float[] v, int B, int T, int pos0, int maxLen, int nH, int nKv, int hd, int window) {
         int qDim = nH * hd, kvDim = nKv * hd;
         double[] out = new double[B * T * qDim];
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
                 for (int h = 0; h < nH; h++) {
-                    int kvh = h / (nH / nKv), L = pos0 + t + 1;
+                    int kvh = h / (nH / nKv), L = pos0 + t + 1, first = window > 0 ? Math.max(0, L - window) : 0;
                     double[] s = new double[L];
                     double mx = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < L; j++) {
+                    for (int j = first; j < L; j++) {
                         double d = 0;
                         for (int e = 0; e < hd; e++)
                             d += (double) q[(b * T + t) * qDim + h * hd + e] * k[(b * maxLen + j) * kvDim + kvh * hd + e];
@@ -132,10 +135,10 @@ public class CudaKernelsTest {
                         mx = Math.max(mx, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j < L; j++) sum += (s[j] = Math.exp(s[j] - mx));
+                    for (int j = first; j < L; j++) sum += (s[j] = Math.exp(s[j] - mx));
                     for (int e = 0; e < hd; e++) {
                         double o = 0;
-                        for (int j = 0; j < L; j++) o += s[j] / sum * v[(b * maxLen + j) * kvDim + kvh * hd + e];
+                        for (int j = first; j < L; j++) o += s[j] / sum * v[(b * maxLen + j) * kvDim + kvh * hd + e];
                         out[(b * T + t) * qDim + h * hd + e] = o;
                     }
                 }
@@ -144,35 +147,36 @@ public class CudaKernelsTest {
 
     @DataProvider
     public Object[][] attentionShapes() {
-        // B, T, pos0, nH, nKv, hd
-        return new Object[][] {{2, 37, 0, 4, 2, 48}, {1, 70, 0, 2, 2, 128}, {2, 5, 40, 8, 2, 64}, {1, 3, 1, 2, 1, 256}};
+        // B, T, pos0, nH, nKv, hd, sliding window (0: none)
+        return new Object[][] {{2, 37, 0, 4, 2, 48, 0}, {1, 70, 0, 2, 2, 128, 0}, {2, 5, 40, 8, 2, 64, 0}, {1, 3, 1, 2, 1, 256, 0},
+            {2, 70, 0, 4, 2, 48, 16}, {2, 9, 40, 8, 2, 64, 21}};
     }
 
     @Test(dataProvider = "attentionShapes")
-    public void attentionPrefill(int B, int T, int pos0, int nH, int nKv, int hd) {
+    public void attentionPrefill(int B, int T, int pos0, int nH, int nKv, int hd, int window) {
         int maxLen = pos0 + T + 3, qDim = nH * hd, kvDim = nKv * hd;
         float[] q = randn(rnd, B * T * qDim, 1.0), k = randn(rnd, B * maxLen * kvDim, 1.0), v = randn(rnd, B * maxLen * kvDim, 1.0);
-        double[] ref = attentionRef(q, k, v, B, T, pos0, maxLen, nH, nKv, hd);
+        double[] ref = attentionRef(q, k, v, B, T, pos0, maxLen, nH, nKv, hd, window);
         CUdeviceptr qp = in(q, DType.F32), kp = in(k, DType.F32), vp = in(v, DType.F32), o = out(B * T * qDim, DType.F32);
         dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
         dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, nH, B, 32 * Kernels.PREFILL_BR, 1,
                 Kernels.prefillSmemBytes(hd), qp, qDim, kp, vp, kvDim, (long) maxLen * kvDim, o, qDim, T, pos0, nH, nKv, hd,
-                (float) (1 / Math.sqrt(hd)));
+                (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o, ref.length), ref, 1e-5, 0.1, "attention_prefill");
     }
 
     @Test(dataProvider = "attentionShapes")
-    public void attentionDecode(int B, int T, int pos0, int nH, int nKv, int hd) {
+    public void attentionDecode(int B, int T, int pos0, int nH, int nKv, int hd, int window) {
         int L = pos0 + T, maxLen = L + 2, qDim = nH * hd, kvDim = nKv * hd;
         float[] q = randn(rnd, B * qDim, 1.0), k = randn(rnd, B * maxLen * kvDim, 1.0), v = randn(rnd, B * maxLen * kvDim, 1.0);
-        double[] ref = attentionRef(q, k, v, B, 1, L - 1, maxLen, nH, nKv, hd);
+        double[] ref = attentionRef(q, k, v, B, 1, L - 1, maxLen, nH, nKv, hd, window);
         CUdeviceptr qp = in(q, DType.F32), kp = in(k, DType.F32), vp = in(v, DType.F32), o = out(B * qDim, DType.F32);
         dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
-                kvDim, (long) maxLen * kvDim, o, qDim, L, CudaDevice.NULL, nH, nKv, hd, (float) (1 / Math.sqrt(hd)));
+                kvDim, (long) maxLen * kvDim, o, qDim, L, CudaDevice.NULL, nH, nKv, hd, (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o, ref.length), ref, 1e-5, 0.1, "attention_decode");
         CUdeviceptr o2 = out(B * qDim, DType.F32), posDev = ints(new int[] {L - 1});
         dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
-                kvDim, (long) maxLen * kvDim, o2, qDim, 1, posDev, nH, nKv, hd, (float) (1 / Math.sqrt(hd)));
+                kvDim, (long) maxLen * kvDim, o2, qDim, 1, posDev, nH, nKv, hd, (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o2, ref.length), ref, 1e-5, 0.1, "attention_decode with pos_dev");
     }
 

@@ -31,9 +31,12 @@ public class CudaModelTest {
     /** Two parts of a split on one device (two device objects on cuda:0). */
     protected CudaSplitBackend splitBackend() { return new CudaSplitBackend(new int[] {0, 0}); }
 
-    static Model tinyModel(DType t, RopeStyle style, boolean bias, long seed) {
-        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 64, 96, 2, 4, 2, 16, 50, 128, 1e-5f, 10000.0,
-                style, false, bias, null, 1, 2);
+    static Model tinyModel(DType t, RopeStyle style, boolean bias, long seed) { return tinyModel(t, style, bias, seed, null); }
+
+    /** @param windows per layer sliding window (0: full attention), null for none */
+    static Model tinyModel(DType t, RopeStyle style, boolean bias, long seed, int[] windows) {
+        ModelConfig c = new ModelConfig(windows == null ? "LlamaForCausalLM" : "MistralForCausalLM", windows == null ? "llama" : "mistral",
+                64, 96, 2, 4, 2, 16, 50, 128, 1e-5f, 10000.0, style, false, bias, null, 1, 2, windows);
         Random r = new Random(seed);
         Map<String, Tensor> ts = new LinkedHashMap<>();
         java.util.function.BiConsumer<String, long[]> mat = (n, shape) ->
@@ -137,6 +140,48 @@ public class CudaModelTest {
         } finally {
             if (prop == null) System.clearProperty("sleb.cuda.gemm");
             else System.setProperty("sleb.cuda.gemm", prop);
+        }
+    }
+
+    /**
+     * Sliding windows of 16 and 24 positions (layer 0, layer 1) at 50 positions, fp32: prefill logits of both blocks
+     * and of block 1 alone (it keeps its own window), and every KV-cached decode step from 20 to 50, against the
+     * float64 reference that masks keys outside the window (bound 2e-5 relative, as the fp32 variants above);
+     * full attention would be off by far more.
+     */
+    @Test
+    public void slidingWindowMatchesReference() {
+        Model m = tinyModel(DType.F32, RopeStyle.HALF, false, 9, new int[] {16, 24});
+        int n = 50, prompt = 20;
+        int[][] tokens = new int[2][n];
+        Random r = new Random(4);
+        for (int[] row : tokens) for (int i = 0; i < n; i++) row[i] = r.nextInt(m.config().vocabSize);
+        ReferenceForward reference = new ReferenceForward(m, true), full = reference.ignoringSlidingWindows();
+        double tol = 2e-5;
+        try (CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
+            for (int[] blocks : new int[][] {{0, 1}, {1}}) {
+                float[][] logits = lm.logits(tokens, blocks);
+                for (int b = 0; b < 2; b++) {
+                    double[][] ref = reference.logits(tokens[b], blocks), unwindowed = full.logits(tokens[b], blocks);
+                    double off = 0;
+                    for (int p = 0; p < n; p++) {
+                        assertClose(logits[b * n + p], ref[p], tol, 1.0, "windowed logits blocks " + java.util.Arrays.toString(blocks) + " b" + b + " t" + p);
+                        for (int v = 0; v < ref[p].length; v++) off = Math.max(off, Math.abs(logits[b * n + p][v] - unwindowed[p][v]));
+                    }
+                    org.testng.Assert.assertTrue(off > 1e-2, "full attention differs by only " + off + ": the test cannot see the window");
+                }
+            }
+            int[] all = {0, 1};
+            double[][] ref0 = reference.logits(tokens[0], all), ref1 = reference.logits(tokens[1], all);
+            try (DecodeSession s = lm.newSession(2, 64, all)) {
+                float[][] lg = s.prefill(new int[][] {java.util.Arrays.copyOf(tokens[0], prompt), java.util.Arrays.copyOf(tokens[1], prompt)});
+                assertClose(lg[0], ref0[prompt - 1], tol, 1.0, "prefill logits");
+                for (int p = prompt; p < n; p++) {
+                    lg = s.step(new int[] {tokens[0][p], tokens[1][p]});
+                    assertClose(lg[0], ref0[p], tol, 1.0, "windowed decode b0 t" + p);
+                    assertClose(lg[1], ref1[p], tol, 1.0, "windowed decode b1 t" + p);
+                }
+            }
         }
     }
 
