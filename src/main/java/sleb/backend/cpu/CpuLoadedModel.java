@@ -4,6 +4,7 @@ import sleb.backend.Activations;
 import sleb.backend.Backend;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
+import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
 
@@ -36,8 +37,8 @@ public final class CpuLoadedModel implements LoadedModel {
         this.layers = new Layer[cfg.nLayers];
         for (int i = 0; i < cfg.nLayers; i++) {
             Layer l = new Layer();
-            l.attnNorm = model.tensor(Model.layer(i, "input_layernorm.weight")).toFloatArray();
-            l.ffnNorm = model.tensor(Model.layer(i, "post_attention_layernorm.weight")).toFloatArray();
+            l.attnNorm = FiniteWeights.floats(model.tensor(Model.layer(i, "input_layernorm.weight")));
+            l.ffnNorm = FiniteWeights.floats(model.tensor(Model.layer(i, "post_attention_layernorm.weight")));
             l.wq = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.q_proj.weight")));
             l.wk = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.k_proj.weight")));
             l.wv = WeightMatrix.of(model.tensor(Model.layer(i, "self_attn.v_proj.weight")));
@@ -46,15 +47,15 @@ public final class CpuLoadedModel implements LoadedModel {
             l.up = WeightMatrix.of(model.tensor(Model.layer(i, "mlp.up_proj.weight")));
             l.down = WeightMatrix.of(model.tensor(Model.layer(i, "mlp.down_proj.weight")));
             if (cfg.qkvBias) {
-                l.qBias = model.tensor(Model.layer(i, "self_attn.q_proj.bias")).toFloatArray();
-                l.kBias = model.tensor(Model.layer(i, "self_attn.k_proj.bias")).toFloatArray();
-                l.vBias = model.tensor(Model.layer(i, "self_attn.v_proj.bias")).toFloatArray();
+                l.qBias = FiniteWeights.floats(model.tensor(Model.layer(i, "self_attn.q_proj.bias")));
+                l.kBias = FiniteWeights.floats(model.tensor(Model.layer(i, "self_attn.k_proj.bias")));
+                l.vBias = FiniteWeights.floats(model.tensor(Model.layer(i, "self_attn.v_proj.bias")));
             }
             layers[i] = l;
         }
         embed = WeightMatrix.of(model.embedding());
         lmHead = cfg.tiedEmbeddings ? embed : WeightMatrix.of(model.lmHead());
-        finalNorm = model.finalNorm().toFloatArray();
+        finalNorm = FiniteWeights.floats(model.finalNorm());
         invFreq = cfg.ropeInvFreq();
         ensureRope(Math.min(cfg.maxSeqLen, 4096));
     }

@@ -6,6 +6,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sleb.model.DType;
+import sleb.model.FiniteWeights;
 import sleb.model.Tensor;
 
 /**
@@ -35,6 +36,7 @@ public final class WeightMatrix {
         this.bits = bits;
     }
 
+    /** Packs t; throws {@link sleb.model.ModelFormatException} naming the element if t holds NaN or infinity. */
     public static WeightMatrix of(Tensor t) {
         long rows = t.rows(), cols = t.cols();
         long padded = (rows + NR - 1) / NR * NR;
@@ -46,6 +48,7 @@ public final class WeightMatrix {
             float[] row = new float[c];
             for (int i = 0; i < r; i++) {
                 t.rowToFloat(i, 0, row, 0, c);
+                FiniteWeights.check(t, i, row, 0, c);
                 int base = (i / NR) * c * NR + i % NR;
                 for (int p = 0; p < c; p++) a[base + p * NR] = row[p];
             }
@@ -55,6 +58,7 @@ public final class WeightMatrix {
         short[] row = new short[c];
         for (int i = 0; i < r; i++) {
             t.rowBits(i, 0, row, 0, c);
+            FiniteWeights.check(t, t.dtype(), i, row, 0, c);
             int base = (i / NR) * c * NR + i % NR;
             for (int p = 0; p < c; p++) s[base + p * NR] = row[p];
         }

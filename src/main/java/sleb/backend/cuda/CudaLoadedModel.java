@@ -9,6 +9,7 @@ import sleb.backend.Backend;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.DType;
+import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.Tensor;
@@ -126,12 +127,15 @@ final class CudaLoadedModel implements LoadedModel {
                 Pointer src;
                 if (t == DType.F32) {
                     for (int r = 0; r < n; r++) p.rowToFloat(r0 + r, 0, f, r * cols, cols);
+                    FiniteWeights.check(p, r0, f, 0, n * cols);
                     src = Pointer.to(f);
                 } else if (p.dtype() == t) {
                     for (int r = 0; r < n; r++) p.rowBits(r0 + r, 0, s, r * cols, cols);
+                    FiniteWeights.check(p, t, r0, s, 0, n * cols);
                     src = Pointer.to(s);
                 } else {
                     for (int r = 0; r < n; r++) p.rowToFloat(r0 + r, 0, f, r * cols, cols);
+                    FiniteWeights.check(p, r0, f, 0, n * cols);
                     for (int i = 0; i < n * cols; i++) s[i] = t == DType.BF16 ? DType.floatToBf16(f[i]) : DType.floatToF16(f[i]);
                     src = Pointer.to(s);
                 }
@@ -149,7 +153,7 @@ final class CudaLoadedModel implements LoadedModel {
         float[] all = new float[n];
         int off = 0;
         for (Tensor p : parts) {
-            float[] v = p.toFloatArray();
+            float[] v = FiniteWeights.floats(p);
             System.arraycopy(v, 0, all, off, v.length);
             off += v.length;
         }
