@@ -20,7 +20,13 @@ import java.util.Map;
 public final class HfModelLoader {
     private HfModelLoader() {}
 
+    /** Loads dir; what the weights hold beyond what config.json uses is reported on stderr as "sleb: warning: ...". */
     public static Model load(Path dir) throws IOException {
+        return load(dir, w -> System.err.println("sleb: warning: " + w));
+    }
+
+    /** Loads dir, passing each warning (one line, no prefix) to {@code warn}. */
+    static Model load(Path dir, java.util.function.Consumer<String> warn) throws IOException {
         ModelConfig cfg = HfConfig.read(dir.resolve("config.json"));
         List<SafetensorsFile> open = new ArrayList<>();
         AutoCloseable closeAll = () -> closeAll(open);
@@ -36,11 +42,64 @@ public final class HfModelLoader {
                             + Arrays.toString(e.getValue()) + "; the weights do not match the config, check that config.json belongs to this model");
                 t.put(e.getKey(), x);
             }
+            warnUnused(dir, cfg, where, warn);
             return new Model(cfg, t, dir, Model.SourceFormat.HF, closeAll);
         } catch (IOException | RuntimeException e) {
             closeAll(open);
             throw e;
         }
+    }
+
+    /**
+     * Weights config.json does not use: blocks past num_hidden_layers (transformers warns that such weights are not
+     * used, and so do we), and a stored lm_head.weight that differs from the embedding it is tied to (transformers
+     * ties lm_head to model.embed_tokens.weight, so the stored one is not used).
+     */
+    private static void warnUnused(Path dir, ModelConfig cfg, Map<String, SafetensorsFile> where, java.util.function.Consumer<String> warn)
+            throws IOException {
+        int layers = 0;
+        for (String name : where.keySet()) {
+            if (!name.startsWith("model.layers.")) continue;
+            int end = name.indexOf('.', "model.layers.".length());
+            if (end < 0) continue;
+            try {
+                layers = Math.max(layers, Integer.parseInt(name.substring("model.layers.".length(), end)) + 1);
+            } catch (NumberFormatException e) {
+                // not a numbered block: not ours to count
+            }
+        }
+        if (layers > cfg.nLayers)
+            warn.accept("the safetensors in " + dir + " hold weights of " + layers + " layers but config.json has num_hidden_layers "
+                    + cfg.nLayers + "; layers " + cfg.nLayers + ".." + (layers - 1) + " are not used (check that config.json belongs to these weights)");
+        SafetensorsFile head = where.get("lm_head.weight");
+        if (cfg.tiedEmbeddings && head != null) {
+            Tensor stored = head.tensor("lm_head.weight"), embed = where.get("model.embed_tokens.weight").tensor("model.embed_tokens.weight");
+            if (!sameValues(stored, embed))
+                warn.accept(dir + " stores an lm_head.weight that differs from model.embed_tokens.weight, but config.json has tie_word_embeddings true;"
+                        + " using model.embed_tokens.weight as the output projection, as transformers does (set tie_word_embeddings false to use the stored lm_head)");
+        }
+    }
+
+    /** Same dtype, shape and stored bits. */
+    private static boolean sameValues(Tensor a, Tensor b) {
+        if (a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())) return false;
+        int cols = (int) a.cols();
+        if (a.dtype() == DType.F32) {
+            float[] x = new float[cols], y = new float[cols];
+            for (long r = 0; r < a.rows(); r++) {
+                a.rowToFloat(r, 0, x, 0, cols);
+                b.rowToFloat(r, 0, y, 0, cols);
+                for (int i = 0; i < cols; i++) if (Float.floatToRawIntBits(x[i]) != Float.floatToRawIntBits(y[i])) return false;
+            }
+            return true;
+        }
+        short[] x = new short[cols], y = new short[cols];
+        for (long r = 0; r < a.rows(); r++) {
+            a.rowBits(r, 0, x, 0, cols);
+            b.rowBits(r, 0, y, 0, cols);
+            if (!Arrays.equals(x, y)) return false;
+        }
+        return true;
     }
 
     private static ModelFormatException missing(Path dir, String name, ModelConfig cfg) {
