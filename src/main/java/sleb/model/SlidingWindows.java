@@ -9,7 +9,8 @@ import java.nio.file.Path;
  * The sliding-window size of every layer, read from config.json by each family's rule in transformers:
  * <ul>
  *   <li>mistral ({@code MistralConfig}, {@code modeling_mistral.py}): {@code sliding_window} on every layer;
- *       absent means the class default 4096, {@code null} means full attention.</li>
+ *       absent means the class default 4096, {@code null} means full attention. A {@code layer_types} list that mixes
+ *       attention kinds (transformers 5 warns of it and ignores it: an alternating-attention Ministral model) is refused.</li>
  *   <li>qwen2 ({@code Qwen2Config}): only when {@code use_sliding_window} is true; then the layers that
  *       {@code layer_types} marks {@code sliding_attention}, or without that list the layers from
  *       {@code max_window_layers} (default 28) on; {@code sliding_window} absent means 4096.</li>
@@ -32,6 +33,10 @@ final class SlidingWindows {
             case "mistral": {
                 int size = c.has("sliding_window") ? window(c, file) : DEFAULT_WINDOW;
                 java.util.Arrays.fill(w, size);
+                JsonElement types = HfConfig.get(c, "layer_types");
+                if (types != null && (!types.isJsonArray() || new java.util.HashSet<>(types.getAsJsonArray().asList()).size() > 1))
+                    throw new ModelFormatException(file + ": layer_types gives layers different attention, which MistralForCausalLM ignores"
+                            + " (it applies sliding_window to every layer); alternating-attention models (Ministral) are not supported");
                 return w;
             }
             case "qwen2": {

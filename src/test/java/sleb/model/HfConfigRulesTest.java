@@ -113,6 +113,9 @@ public class HfConfigRulesTest {
         assertTrue(parse(mistral7b()).describe().contains("sliding window 4096"), parse(mistral7b()).describe());
         refused(edit(mistral7b(), c -> c.addProperty("sliding_window", 0)), "sliding_window", "positive integer or null");
         refused(edit(mistral7b(), c -> c.addProperty("sliding_window", "4096")), "sliding_window");
+        JsonArray mixed = new JsonArray();
+        for (int i = 0; i < 32; i++) mixed.add(i % 2 == 0 ? "sliding_attention" : "full_attention");
+        refused(edit(mistral7b(), c -> c.add("layer_types", mixed)), "layer_types", "Ministral");
     }
 
     @Test
