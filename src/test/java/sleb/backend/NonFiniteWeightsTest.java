@@ -71,6 +71,43 @@ public class NonFiniteWeightsTest {
         }
     }
 
+    /**
+     * Every position of rows 1..70 long (vector body and scalar tail), in fp32 and in raw bf16/fp16 bits; the largest
+     * finite values (fp32 MAX_VALUE, bf16 0x7f7f, fp16 0x7bff, negatives too) pass.
+     */
+    @Test
+    public void everyPositionAndLengthIsChecked() {
+        for (int len = 1; len <= 70; len++) {
+            final int n = len;
+            Tensor t = Tensor.ofFloats("w", DType.F32, new long[] {1, n}, new float[n]);
+            float[] f = new float[n + 3];
+            short[] bf = new short[n + 3], hf = new short[n + 3];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = i % 2 == 0 ? Float.MAX_VALUE : -Float.MAX_VALUE;
+                bf[i] = (short) (i % 2 == 0 ? 0x7f7f : 0xff7f);
+                hf[i] = (short) (i % 2 == 0 ? 0x7bff : 0xfbff);
+            }
+            sleb.model.FiniteWeights.check(t, 0, f, 3, n);
+            sleb.model.FiniteWeights.check(t, DType.BF16, 0, bf, 3, n);
+            sleb.model.FiniteWeights.check(t, DType.F16, 0, hf, 3, n);
+            for (int bad = 0; bad < n; bad++) {
+                final int at = bad;
+                float keep = f[3 + at];
+                f[3 + at] = at % 3 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+                ModelFormatException e = expectThrows(ModelFormatException.class, () -> sleb.model.FiniteWeights.check(t, 0, f, 3, f.length - 3));
+                assertTrue(e.getMessage().contains("at [0, " + at + "]"), e.getMessage());
+                f[3 + at] = keep;
+                short kb = bf[3 + at], kh = hf[3 + at];
+                bf[3 + at] = (short) (at % 3 == 0 ? 0x7fc0 : 0xff80); // NaN, -inf
+                hf[3 + at] = (short) (at % 3 == 0 ? 0x7e00 : 0x7c00); // NaN, +inf
+                expectThrows(ModelFormatException.class, () -> sleb.model.FiniteWeights.check(t, DType.BF16, 0, bf, 3, n));
+                expectThrows(ModelFormatException.class, () -> sleb.model.FiniteWeights.check(t, DType.F16, 0, hf, 3, n));
+                bf[3 + at] = kb;
+                hf[3 + at] = kh;
+            }
+        }
+    }
+
     @Test
     public void evalStopsWithExit2() throws Exception {
         Path tok = SharedData.require("models/stories260K/tok512.bin");
