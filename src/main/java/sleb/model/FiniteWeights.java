@@ -61,6 +61,21 @@ public final class FiniteWeights {
                 throw nonFinite(t, row0, i, dtype == DType.BF16 ? DType.bf16ToFloat(a[off + i]) : DType.f16ToFloat(a[off + i]));
     }
 
+    /**
+     * After finite values of t were narrowed to 16-bit type {@code to} (bits in a): throws if one overflowed to
+     * infinity there, saying which backend step did it ({@code why}).
+     */
+    public static void checkNarrowed(Tensor t, DType to, long row0, short[] a, int off, int n, String why) {
+        int exp = to == DType.BF16 ? 0x7f80 : 0x7c00;
+        if (allFinite(a, off, n, (short) exp)) return;
+        for (int i = 0; i < n; i++)
+            if ((a[off + i] & exp) == exp) {
+                long row = row0 + i / t.cols(), col = i % t.cols();
+                throw new ModelFormatException("tensor " + t.name() + " holds " + t.get(row * t.cols() + col) + " at [" + row + ", " + col
+                        + "], beyond the range of " + to + ", the dtype " + why + "; use --device cpu (it keeps each tensor's stored dtype)");
+            }
+    }
+
     /** A whole tensor widened to float (norms, biases), checked. */
     public static float[] floats(Tensor t) {
         float[] a = t.toFloatArray();

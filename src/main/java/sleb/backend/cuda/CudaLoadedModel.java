@@ -137,6 +137,7 @@ final class CudaLoadedModel implements LoadedModel {
                     for (int r = 0; r < n; r++) p.rowToFloat(r0 + r, 0, f, r * cols, cols);
                     FiniteWeights.check(p, r0, f, 0, n * cols);
                     for (int i = 0; i < n * cols; i++) s[i] = t == DType.BF16 ? DType.floatToBf16(f[i]) : DType.floatToF16(f[i]);
+                    FiniteWeights.checkNarrowed(p, t, r0, s, 0, n * cols, "the CUDA backend runs this model's matrix products in");
                     src = Pointer.to(s);
                 }
                 dev.upload(d.withByteOffset(dstRow * cols * t.bytes), src, (long) n * cols * t.bytes);
