@@ -83,30 +83,34 @@ public final class HfConfig {
     /**
      * The RoPE settings in one object, from either layout: transformers 4's top-level {@code rope_theta} plus
      * {@code rope_scaling}, or transformers 5's {@code rope_parameters} (theta, type and scaling fields together).
-     * Where both layouts are present they must agree.
+     * Where both layouts are present they must agree; a top-level rope_theta fills in one that rope_parameters
+     * lacks, as transformers 5 does.
      */
     private static JsonObject ropeParameters(JsonObject c, Path file) {
         JsonObject legacy = new JsonObject();
         JsonElement scaling = get(c, "rope_scaling");
         if (scaling != null) {
             if (!scaling.isJsonObject()) throw new ModelFormatException(file + ": rope_scaling must be an object or null");
-            for (Map.Entry<String, JsonElement> e : scaling.getAsJsonObject().entrySet()) legacy.add(e.getKey(), e.getValue());
+            for (Map.Entry<String, JsonElement> e : scaling.getAsJsonObject().entrySet())
+                legacy.add(e.getKey().equals("type") && !scaling.getAsJsonObject().has("rope_type") ? "rope_type" : e.getKey(), e.getValue());
         }
         for (String k : new String[] {"rope_theta", "partial_rotary_factor"}) if (get(c, k) != null) legacy.add(k, c.get(k));
         JsonElement p = get(c, "rope_parameters");
         if (p == null) return legacy;
         if (!p.isJsonObject()) throw new ModelFormatException(file + ": rope_parameters must be an object or null");
-        JsonObject params = p.getAsJsonObject();
+        JsonObject params = p.getAsJsonObject().deepCopy();
         for (Map.Entry<String, JsonElement> e : params.entrySet())
             if (e.getValue().isJsonObject())
                 throw new ModelFormatException(file + ": rope_parameters holds per-layer-type settings (" + e.getKey()
                         + "); SLEB-J supports one RoPE setting for all layers");
         for (Map.Entry<String, JsonElement> e : legacy.entrySet()) {
-            JsonElement q = params.get(e.getKey());
-            if (q != null && !q.isJsonNull() && !sameValue(q, e.getValue()))
-                throw new ModelFormatException(file + ": rope_parameters." + e.getKey() + " is " + q + " but the top-level "
-                        + (legacy.get(e.getKey()) == c.get(e.getKey()) ? e.getKey() : "rope_scaling." + e.getKey()) + " is " + e.getValue()
-                        + "; the config contradicts itself, keep one of the two");
+            boolean topLevel = e.getKey().equals("rope_theta") || e.getKey().equals("partial_rotary_factor");
+            String where = topLevel ? "the top-level " + e.getKey() : "rope_scaling." + e.getKey();
+            JsonElement q = get(params, e.getKey());
+            if (q == null && topLevel) params.add(e.getKey(), e.getValue());
+            else if (q == null || !sameValue(q, e.getValue()))
+                throw new ModelFormatException(file + ": rope_parameters." + e.getKey() + " is " + (q == null ? "absent" : q) + " but " + where
+                        + " is " + e.getValue() + "; the config holds two different RoPE settings, keep one of the two");
         }
         return params;
     }

@@ -196,6 +196,11 @@ public class HfConfigRulesTest {
         }));
         assertEquals(d.ropeTheta, 1000000.0);
         assertNull(d.ropeScaling);
+        // rope_parameters without rope_theta takes the top-level one (transformers 5 fills it in the same way)
+        assertEquals(parse(edit(llama31Transformers5(), c -> c.add("rope_theta", c.getAsJsonObject("rope_parameters").remove("rope_theta")))).ropeTheta,
+                500000.0);
+        // both layouts written out, agreeing: read
+        assertEquals(parse(edit(llama31(), c -> c.add("rope_parameters", llama31Transformers5().get("rope_parameters")))).ropeScaling.factor, 8.0);
     }
 
     @Test
@@ -211,6 +216,17 @@ public class HfConfigRulesTest {
             s.addProperty("factor", 2.0);
             c.add("rope_scaling", s);
         }), "rope_parameters.rope_type", "rope_scaling.rope_type");
+        refused(edit(llama31Transformers5(), c -> { // transformers 4.3x wrote the scaling type as "type"
+            JsonObject s = new JsonObject();
+            s.addProperty("type", "dynamic");
+            s.addProperty("factor", 8.0);
+            c.add("rope_scaling", s);
+        }), "rope_parameters.rope_type is \"llama3\" but rope_scaling.rope_type is \"dynamic\"");
+        refused(edit(llama31(), c -> { // scaling in rope_scaling only, rope_parameters without it
+            JsonObject p = new JsonObject();
+            p.addProperty("rope_theta", 500000.0);
+            c.add("rope_parameters", p);
+        }), "rope_parameters.factor is absent but rope_scaling.factor is 8.0");
         refused(edit(llama31Transformers5(), c -> c.getAsJsonObject("rope_parameters").remove("rope_type")), "factor", "no rope_type");
         refused(edit(llama31Transformers5(), c -> c.getAsJsonObject("rope_parameters").addProperty("partial_rotary_factor", 0.5)),
                 "partial_rotary_factor 0.5");
