@@ -90,9 +90,10 @@ final class CpuOps {
      * Causal attention with GQA. q: [batch][n][heads*hd] for positions pos0..pos0+n-1; keys kT: transposed
      * per head, [batch][kvHeads][hd][kCap]; values v: [batch][vCap][kvHeads*hd]; both hold positions
      * 0..pos0+n-1. With window w > 0 a query at position p sees only keys p-w < j <= p (transformers'
-     * sliding-window mask); w = 0 is full causal attention. out like q. The scores of four query rows at a time run as vector loops over key
-     * positions (one key load feeds four FMAs), whatever the head size; the weighted sum of values sweeps
-     * positions with the rows' probabilities broadcast against vectors of the value rows.
+     * sliding-window mask; keys before a row block's window are not touched); w = 0 is full causal attention.
+     * out like q. The scores of four query rows at a time run as vector loops over key positions (one key
+     * load feeds four FMAs), whatever the head size; the weighted sum of values sweeps positions with the
+     * rows' probabilities broadcast against vectors of the value rows.
      */
     static void attention(Parallel par, float[] q, float[] kT, int kCap, float[] v, float[] out, int batch, int n, int pos0, int vCap,
                           int heads, int kvHeads, int hd, int window) {
