@@ -1,7 +1,5 @@
 package sleb.cli;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -56,8 +54,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to remove in the pruned variant, e.g. 8,9,10")
     List<Integer> remove;
 
-    @Option(names = "--remove-ratio", paramLabel = "R", description = "remove ceil(R x blocks) blocks: the last ones before the final block")
+    @Option(names = "--remove-last-ratio", paramLabel = "R", description = "remove the last ceil(R x blocks) blocks before the final block (R as written: 0.2 of 12 is 3)")
     Double removeRatio;
+
+    /** The old spelling of --remove-last-ratio, refused so that nobody reads it as prune's SLEB-chosen --remove-ratio. */
+    @Option(names = "--remove-ratio", hidden = true, paramLabel = "R")
+    String oldRemoveRatio;
 
     @Option(names = "--mode", required = true, paramLabel = "prompt|generate", description = "which protocol to time")
     String mode;
@@ -115,7 +117,9 @@ public final class BenchCommand implements Callable<Integer> {
         if ((model == null) == (synthetic == null)) throw new UsageException("give exactly one of --model M or --synthetic SHAPE");
         if (model != null && layers != null) throw new UsageException("--layers applies to --synthetic only");
         if (model != null && dtype != null) throw new UsageException("--dtype applies to --synthetic only; a --model runs in its stored dtype");
-        if (remove != null && removeRatio != null) throw new UsageException("give --remove LIST or --remove-ratio R, not both");
+        if (oldRemoveRatio != null)
+            throw new UsageException("bench --remove-ratio R is now --remove-last-ratio R (it removes the last blocks, not the ones SLEB chooses; for those pass prune's removal order as --remove LIST)");
+        if (remove != null && removeRatio != null) throw new UsageException("give --remove LIST or --remove-last-ratio R, not both");
         Plan p = new Plan();
         switch (mode.toLowerCase()) {
             case "prompt": p.mode = Mode.PROMPT; break;
@@ -134,7 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new UsageException("--threads must be at least 1");
         if (peakGflops != null && !(peakGflops > 0)) throw new UsageException("--peak-gflops must be positive");
         if (peakGbs != null && !(peakGbs > 0)) throw new UsageException("--peak-gbs must be positive");
-        if (removeRatio != null && !(removeRatio > 0 && removeRatio < 1)) throw new UsageException("--remove-ratio must be between 0 and 1 (exclusive)");
+        if (removeRatio != null) Blocks.countFromRatio("--remove-last-ratio", removeRatio, 1);
         return p;
     }
 
@@ -144,12 +148,7 @@ public final class BenchCommand implements Callable<Integer> {
         return v;
     }
 
-    /** ceil(ratio x layers) computed in decimal, so 0.1 x 30 is 3, not 4. */
-    static int blocksToRemove(double ratio, int nLayers) {
-        return BigDecimal.valueOf(ratio).multiply(BigDecimal.valueOf(nLayers)).setScale(0, RoundingMode.CEILING).intValueExact();
-    }
-
-    /** The blocks the pruned variant removes; empty when neither --remove nor --remove-ratio was given. */
+    /** The blocks the pruned variant removes; empty when neither --remove nor --remove-last-ratio was given. */
     static List<Integer> removed(int nLayers, List<Integer> remove, Double ratio) {
         if (remove != null) {
             Blocks.keep(nLayers, remove); // validates
@@ -158,8 +157,8 @@ public final class BenchCommand implements Callable<Integer> {
             return r;
         }
         if (ratio == null) return List.of();
-        int k = blocksToRemove(ratio, nLayers);
-        if (k >= nLayers) throw new UsageException("--remove-ratio " + ratio + " would remove " + k + " of " + nLayers + " blocks; keep at least one");
+        int k = Blocks.countFromRatio("--remove-last-ratio", ratio, nLayers);
+        if (k >= nLayers) throw new UsageException("--remove-last-ratio " + ratio + " would remove " + k + " of " + nLayers + " blocks; keep at least one");
         List<Integer> r = new ArrayList<>();
         for (int i = nLayers - 1 - k; i < nLayers - 1; i++) r.add(i); // the last k before the final block
         return r;

@@ -53,6 +53,13 @@ public final class Exporter {
             throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
     }
 
+    /** Refuses a bad --format, and llama2c for a source that is not a llama2.c checkpoint, before anything is loaded. */
+    public static void checkFormat(String format, boolean llama2cSource) {
+        checkFormat(format);
+        if (format.equals("llama2c") && !llama2cSource)
+            throw new UsageException("--format llama2c needs a llama2.c source model; this one is a Hugging Face model, export it with --format hf");
+    }
+
     public static void export(Model m, List<Integer> removed, Path dir, String format, Path tokenizer) throws IOException {
         if (format != null) checkFormat(format);
         String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;

@@ -37,7 +37,7 @@ public class CliErrorsTest {
             {new String[] {"evl"}, "'evl' (did you mean eval?); see 'sleb --help'"},
             {new String[] {"eval", "--data", "a=b"}, "Missing required option: '--model=M'; see 'sleb eval --help'"},
             {new String[] {"eval", "--model", "m", "--data", "a=b", "--seqlen", "abc"}, "'abc' is not an int; see 'sleb eval --help'"},
-            {new String[] {"prune", "--model", "m", "--calib", "c", "--remove", "2", "--bogus"}, "Unknown option: '--bogus'"},
+            {new String[] {"prune", "--model", "m", "--calib", "c", "--num-remove-blocks", "2", "--bogus"}, "Unknown option: '--bogus'"},
         };
         for (Object[] c : cases) {
             CliRun r = CliRun.run((String[]) c[0]);
