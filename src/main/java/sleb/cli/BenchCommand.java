@@ -115,6 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     Plan plan() {
         if ((model == null) == (synthetic == null)) throw new UsageException("give exactly one of --model M or --synthetic SHAPE");
+        NumberChecks.atLeast("--layers", layers, 1);
         if (model != null && layers != null) throw new UsageException("--layers applies to --synthetic only");
         if (model != null && dtype != null) throw new UsageException("--dtype applies to --synthetic only; a --model runs in its stored dtype");
         if (oldRemoveRatio != null)
@@ -132,20 +133,17 @@ public final class BenchCommand implements Callable<Integer> {
         p.promptLen = positive("--prompt-len", promptLen, pr ? 2048 : 64);
         p.genLen = pr ? 0 : positive("--gen-len", genLen, 128);
         p.iters = positive("--iters", iters, pr ? 50 : 10);
-        p.warmup = warmup == null ? (pr ? 2 : 1) : warmup;
-        if (p.warmup < 0) throw new UsageException("--warmup must be 0 or more");
+        p.warmup = warmup == null ? (pr ? 2 : 1) : NumberChecks.atLeast("--warmup", warmup, 0);
         p.dtype = Shapes.parseDtype(dtype == null ? "f32" : dtype);
-        if (threads != null && threads < 1) throw new UsageException("--threads must be at least 1");
-        if (peakGflops != null && !(peakGflops > 0)) throw new UsageException("--peak-gflops must be positive");
-        if (peakGbs != null && !(peakGbs > 0)) throw new UsageException("--peak-gbs must be positive");
+        NumberChecks.atLeast("--threads", threads, 1);
+        NumberChecks.positive("--peak-gflops", peakGflops);
+        NumberChecks.positive("--peak-gbs", peakGbs);
         if (removeRatio != null) Blocks.countFromRatio("--remove-last-ratio", removeRatio, 1);
         return p;
     }
 
     private static int positive(String flag, Integer v, int def) {
-        if (v == null) return def;
-        if (v < 1) throw new UsageException(flag + " must be at least 1");
-        return v;
+        return v == null ? def : NumberChecks.atLeast(flag, v, 1);
     }
 
     /** The blocks the pruned variant removes; empty when neither --remove nor --remove-last-ratio was given. */
@@ -169,6 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Plan p = plan();
+        new Preflight().inputPath("--model", model).outputFile("--out", out).outputFile("--chart", chartPath()).appendFile("--md", md).check();
         loadAtStart = BenchDocs.loadAverage();
         Backend be = openBackend();
         try {
@@ -315,7 +314,7 @@ public final class BenchCommand implements Callable<Integer> {
         doc.put("results", rows);
         doc.put("speedup", speedup);
         if (out != null) AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
-        Path png = chart != null ? chart : out != null ? pngBeside(out) : null;
+        Path png = chartPath();
         if (png != null) {
             String title = String.format("%s, %s: %s", synthetic != null ? synthetic : model.getFileName(), dtypeName,
                     p.mode == Mode.PROMPT ? "prompt " + p.batch + "x" + p.promptLen : "generate b" + p.batch + " p" + p.promptLen + " g" + p.genLen);
@@ -323,6 +322,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (md != null) appendMd(cfg, p, variants, rows, tps, speedup, rem, gf, gb, peakSrc, dtypeName, cmd);
     }
+
+    /** --chart, or a PNG beside --out, or null. */
+    private Path chartPath() { return chart != null ? chart : out != null ? pngBeside(out) : null; }
 
     private static Path pngBeside(Path json) {
         String n = json.getFileName().toString();
