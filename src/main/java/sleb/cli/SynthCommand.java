@@ -49,9 +49,6 @@ public final class SynthCommand implements Callable<Integer> {
         JsonObject c = configJson(cfg, dt);
         Path cfgFile = out.resolve("config.json");
         AtomicFiles.writeString(cfgFile, Json.GSON.toJson(c) + "\n");
-        // AtomicFiles' temporary file is owner-only; a model directory is normally readable by all, like the safetensors beside it
-        if (Files.getFileStore(cfgFile).supportsFileAttributeView("posix"))
-            Files.setPosixFilePermissions(cfgFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         System.out.printf("wrote %s: %s, %.1f M parameters, %s, seed %d%n", out, cfg.describe(), cfg.totalParams() / 1e6, dt.name().toLowerCase(), seed);
         return 0;
     }

@@ -75,7 +75,7 @@ public final class Exporter {
         }
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        Path tmp = AtomicFiles.newTempDir(parent, "." + target.getFileName() + ".tmp-");
         try {
             if (fmt.equals("hf")) writeHf(m, keep, tmp, tokenizer);
             else writeLlama2c(m, keep, tmp, tokenizer);
