@@ -99,8 +99,8 @@ public final class PruneCommand implements Callable<Integer> {
             description = "zero-shot accuracy before and after pruning on these tasks (piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa)")
     List<String> zeroshot = new ArrayList<>();
 
-    @Option(names = "--zeroshot-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
-            description = "directory with the zero-shot task files, laid out as for `sleb zeroshot` (default: ${DEFAULT-VALUE})")
+    @Option(names = "--zeroshot-dir", paramLabel = "DIR",
+            description = "directory with the zero-shot task files, laid out as for `sleb zeroshot` (default: ../shared/data/zeroshot beside the installation)")
     Path zeroshotDir;
 
     @Option(names = "--zeroshot-limit", paramLabel = "N", description = "first N questions of each zero-shot task (default: all)")
@@ -145,7 +145,7 @@ public final class PruneCommand implements Callable<Integer> {
         List<sleb.zeroshot.ZeroShot.TaskData> zsTasks = new ArrayList<>();
         for (String t : zeroshot) { // read before the long selection, so a bad task file fails at once
             sleb.zeroshot.Task task = sleb.zeroshot.Task.parse(t);
-            zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir), zeroshotLimit == null ? 0 : zeroshotLimit));
+            zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir != null ? zeroshotDir : Installation.zeroshotDir()), zeroshotLimit == null ? 0 : zeroshotLimit));
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             int n = model.config().nLayers;

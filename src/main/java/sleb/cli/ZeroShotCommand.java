@@ -28,8 +28,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
             description = "piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa (comma-separated)")
     List<String> tasks;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
-            description = "directory with piqa/, arc/, winogrande/, hellaswag/, boolq/, openbookqa/ (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "directory with piqa/, arc/, winogrande/, hellaswag/, boolq/, openbookqa/ (default: ../shared/data/zeroshot beside the installation, not the working directory)")
     Path dataDir;
 
     @Option(names = "--task-file", paramLabel = "NAME=PATH", description = "read task NAME from PATH instead of --data-dir")
@@ -76,7 +76,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
         // read every task file before loading the model, so a missing one fails fast
         List<ZeroShot.TaskData> data = new ArrayList<>();
         for (Task t : list) {
-            Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir);
+            Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir != null ? dataDir : Installation.zeroshotDir());
             if (!Files.isRegularFile(f))
                 throw new UsageException("task file for " + t.id + " not found: " + f + (files.containsKey(t) ? "" : " (pass --data-dir DIR or --task-file " + t.id + "=PATH)"));
             data.add(ZeroShot.TaskData.load(t, f, questions));
