@@ -31,6 +31,7 @@ import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.ModelLoader;
 import sleb.util.AtomicFiles;
+import sleb.util.Format;
 import sleb.util.Json;
 import sleb.util.UsageException;
 
@@ -259,8 +260,9 @@ public final class BenchCommand implements Callable<Integer> {
             hi[i] = Double.isNaN(s.ciLow) || s.ciLow <= 0 ? 0 : tokens / s.ciLow - t;
             String label = v.label + " (" + v.blocks.length + ")";
             labels.add(label);
-            System.out.printf("%-8s %6d %10.1f %10.1f %10.1f %8.1f [%5.1f, %5.1f] %11.1f %12.1f %8.1f%%%n", v.label, v.blocks.length,
-                    s.min * 1e3, s.median * 1e3, s.max * 1e3, s.mean * 1e3, s.ciLow * 1e3, s.ciHigh * 1e3, t, flops / s.median / 1e9, 100 * roof / s.median);
+            System.out.printf("%-8s %6d %10.1f %10.1f %10.1f %8.1f [%5s, %5s] %11.1f %12.1f %8.1f%%%n", v.label, v.blocks.length,
+                    s.min * 1e3, s.median * 1e3, s.max * 1e3, s.mean * 1e3, Format.orNa("%.1f", s.ciLow * 1e3), Format.orNa("%.1f", s.ciHigh * 1e3),
+                    t, flops / s.median / 1e9, 100 * roof / s.median);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("variant", v.label);
             r.put("blocks", v.blocks);

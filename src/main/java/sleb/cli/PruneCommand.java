@@ -316,7 +316,7 @@ public final class PruneCommand implements Callable<Integer> {
         for (String k : now.keySet()) {
             JsonElement a = Json.GSON.toJsonTree(old.get(k)), c = Json.GSON.toJsonTree(now.get(k));
             if (!a.equals(c))
-                throw new UsageException("cannot --resume: the " + what + " '" + k + "' changed (" + a + " in the run file, " + c
+                throw new UsageException("cannot --resume: the " + what + " '" + k + "' changed (" + Json.show(a) + " in the run file, " + Json.show(c)
                         + " now); rerun with the original flags, or start a new run without --resume");
         }
         for (String k : old.keySet())

@@ -15,6 +15,7 @@ import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
+import sleb.util.Format;
 import sleb.util.UsageException;
 import sleb.zeroshot.Task;
 import sleb.zeroshot.ZeroShot;
@@ -125,8 +126,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
     }
 
     static String line(ZeroShot.TaskResult r) {
-        String s = String.format("%s: acc %.4f ± %.4f", r.task, r.acc, r.accStderr);
-        if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %.4f", r.accNorm, r.accNormStderr);
+        String s = String.format("%s: acc %.4f ± %s", r.task, r.acc, Format.orNa("%.4f", r.accStderr));
+        if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %s", r.accNorm, Format.orNa("%.4f", r.accNormStderr));
         s += String.format(" (n %d, %.1f s%s)", r.n, r.seconds, r.truncated > 0 ? ", " + r.truncated + " requests left-truncated" : "");
         return s;
     }

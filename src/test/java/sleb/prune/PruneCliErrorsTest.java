@@ -141,5 +141,7 @@ public class PruneCliErrorsTest {
         assertEquals(again.code, 0, again.err);
         assertTrue(again.err.contains("resume: " + out + " has 1 removal(s) " + order), again.err);
         assertEquals(PruneState.read(out).status, "done");
+        // a refused resume prints the run file's numbers as they were written: 1, not 1.0
+        refused(CliRun.run(base(out, "--num-remove-blocks", "2", "--resume")), "the setting 'num_remove_blocks' changed (1 in the run file, 2 now)");
     }
 }
