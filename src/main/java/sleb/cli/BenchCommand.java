@@ -25,6 +25,7 @@ import sleb.bench.BenchRunner.Variant;
 import sleb.bench.CostModel;
 import sleb.bench.PeakProbe;
 import sleb.bench.Shapes;
+import sleb.bench.SpeedupCheck;
 import sleb.bench.Stats;
 import sleb.model.DType;
 import sleb.model.Model;
@@ -287,8 +288,22 @@ public final class BenchCommand implements Callable<Integer> {
             rows.add(r);
         }
         double speedup = variants.size() > 1 ? tps[1] / tps[0] : Double.NaN;
+        List<double[]> secs = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        int[] blockCounts = new int[variants.size()];
+        for (int i = 0; i < variants.size(); i++) {
+            secs.add(Variant.arr(variants.get(i).seconds));
+            names.add(variants.get(i).label);
+            blockCounts[i] = variants.get(i).blocks.length;
+        }
+        SpeedupCheck check = SpeedupCheck.judge(names, secs, blockCounts);
+        double loadAtEnd = BenchDocs.loadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
         if (variants.size() > 1)
-            System.out.printf("speedup (median tokens/s, pruned / dense): %.3fx with %d of %d blocks removed %s%n", speedup, rem.size(), cfg.nLayers, rem);
+            System.out.printf("speedup (median tokens/s, pruned / dense): %.3fx with %d of %d blocks removed %s%s%n", speedup, rem.size(), cfg.nLayers, rem,
+                    check.suffix(loadAtEnd, cores));
+        else if (!check.trustworthy())
+            System.out.println("result" + check.suffix(loadAtEnd, cores));
         System.out.printf("peaks: %.1f GFLOP/s, %.1f GB/s (%s); roofline = max(FLOPs/peak, bytes/peak) per forward pass%n", gf, gb, peakSrc);
 
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
@@ -315,6 +330,7 @@ public final class BenchCommand implements Callable<Integer> {
         doc.put("peaks_from", peakSrc);
         doc.put("results", rows);
         doc.put("speedup", speedup);
+        doc.put("check", check.toJson(loadAtEnd, cores));
         if (out != null) AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
         Path png = chartPath();
         if (png != null) {
@@ -322,7 +338,7 @@ public final class BenchCommand implements Callable<Integer> {
                     p.mode == Mode.PROMPT ? "prompt " + p.batch + "x" + p.promptLen : "generate b" + p.batch + " p" + p.promptLen + " g" + p.genLen);
             BenchChart.write(png, title + (variants.size() > 1 ? String.format(" (speedup %.2fx)", speedup) : ""), labels, tps, lo, hi);
         }
-        if (md != null) appendMd(cfg, p, variants, rows, tps, speedup, rem, gf, gb, peakSrc, dtypeName, cmd);
+        if (md != null) appendMd(cfg, p, variants, rows, tps, speedup, check.trustworthy(), rem, gf, gb, peakSrc, dtypeName, cmd);
     }
 
     /** --chart, or a PNG beside --out, or null. */
@@ -346,7 +362,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void appendMd(ModelConfig cfg, Plan p, List<Variant> variants, List<Map<String, Object>> rows, double[] tps, double speedup,
-                          List<Integer> rem, double gf, double gb, String peakSrc, String dtypeName, String cmd) throws Exception {
+                          boolean trustworthy, List<Integer> rem, double gf, double gb, String peakSrc, String dtypeName, String cmd) throws Exception {
         String shape = synthetic != null ? synthetic : model.getFileName().toString();
         String machine = BenchDocs.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores"
                 + String.format(", load %.1f at start", loadAtStart);
@@ -361,7 +377,7 @@ public final class BenchCommand implements Callable<Integer> {
         String threadsCell = String.valueOf(threadCount());
         String common = String.format("| %s | %s | %s | %s | %s %s | %s | %s | %s | %s | %s | %s",
                 LocalDate.now(), machine, threadsCell, protoShort, shape, dtypeName, dense, prunedCell,
-                pruned ? rem.size() + "/" + cfg.nLayers : "-", pruned ? String.format("%.2fx", speedup) : "-", roof, peaks);
+                pruned ? rem.size() + "/" + cfg.nLayers : "-", pruned ? String.format("%.2fx", speedup) + (trustworthy ? "" : " (not for publication, see JSON)") : "-", roof, peaks);
         if (p.mode == Mode.PROMPT) {
             BenchDocs.appendRow(md, "cpu-prompt",
                     "| date | machine | threads | protocol | shape | dense tok/s (95% CI) | pruned tok/s (95% CI) | removed | speedup | roofline share dense / pruned | peaks | command |\n"

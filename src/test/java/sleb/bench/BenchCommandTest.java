@@ -73,6 +73,9 @@ public class BenchCommandTest {
         assertEquals(j.get("removed").getAsJsonArray().size(), 1); // ceil(0.8) = 1: block 2
         assertEquals(j.get("removed").getAsJsonArray().get(0).getAsInt(), 2);
         assertEquals(j.get("results").getAsJsonArray().size(), 2);
+        JsonObject check = j.getAsJsonObject("check"); // the verdict on the timings travels with them
+        assertEquals(check.get("ideal_speedup").getAsDouble(), 4.0 / 3, 1e-12);
+        assertTrue(check.has("trustworthy") && check.has("load_average") && check.has("warnings"), check.toString());
         assertTrue(Files.size(dir.resolve("r.png")) > 1000);
         String md = Files.readString(dir.resolve("b.md"));
         assertTrue(md.contains("<!-- rows:cpu-generate -->") && md.contains("| 1/4 |") && md.contains("`sleb bench --synthetic"), md);
