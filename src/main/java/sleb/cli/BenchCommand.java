@@ -108,6 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--md", paramLabel = "FILE", description = "append a row to this markdown file (docs/benchmarks.md)")
     Path md;
 
+    @Option(names = "--quiet", description = "no line per timed iteration")
+    boolean quiet;
+
     /** The flags, checked and with the protocol's defaults filled in. */
     static final class Plan {
         Mode mode;
@@ -207,7 +210,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println(proto.describe() + "; " + p.iters + " timed iterations per variant after " + p.warmup + " warm-up, variants alternating");
             try (LoadedModel lm = be.load(m)) {
                 m = null; // a synthetic model's staging tensors can go once the backend holds its copy
-                BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, System.err::println);
+                BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, quiet ? line -> { } : System.err::println);
             }
             report(cfg, p, proto, variants, rem, weightBytes, dtypeName, gf, gb, peakSrc, be.describe(), source);
         } finally {

@@ -128,4 +128,23 @@ public class CliErrorsTest {
         }
         assertTrue(!Files.exists(dir.resolve("e")) && !Files.exists(dir.resolve("b.json")));
     }
+
+    /** `sleb` alone is an incomplete command line: usage on stderr, nothing on stdout, exit code 2. */
+    @Test
+    public void noCommandPrintsUsageToStderr() {
+        CliRun r = CliRun.run();
+        assertEquals(r.code, 2, r.err);
+        assertEquals(r.out, "");
+        assertTrue(r.err.startsWith("Usage: sleb") && r.err.contains("prune"), r.err);
+    }
+
+    /** Every command that runs for long can be silenced. */
+    @Test
+    public void longRunningCommandsHaveQuiet() {
+        for (String cmd : new String[] {"prune", "eval", "zeroshot", "bench"}) {
+            CliRun r = CliRun.run(cmd, "--help");
+            assertEquals(r.code, 0, r.err);
+            assertTrue(r.out.contains("--quiet"), cmd + " --help: " + r.out);
+        }
+    }
 }
