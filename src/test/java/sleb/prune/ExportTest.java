@@ -93,6 +93,16 @@ public class ExportTest {
         assertTrue(Math.abs(pa - pb) <= 1e-4 * pa, pa + " vs " + pb);
         sleb.CliRun g = sleb.CliRun.run("generate", "--model", out.toString(), "--prompt", "Once", "--max-tokens", "4", "--device", "cpu");
         assertEquals(g.code, 0, g.err);
+        // a tokenizer given under a name the lookup would not find is copied under one it does
+        Path dir = Files.createTempDirectory("export-renamed");
+        Path renamed = Files.copy(bin.resolveSibling("tok512.bin"), dir.resolve("my-vocab.bin"));
+        Path src = Files.createSymbolicLink(dir.resolve("stories260K.bin"), bin);
+        Path out2 = dir.resolve("hf");
+        sleb.CliRun e2 = sleb.CliRun.run("export", "--model", src.toString(), "--tokenizer", renamed.toString(), "--remove", "1,3", "--out", out2.toString(), "--format", "hf");
+        assertEquals(e2.code, 0, e2.err);
+        sleb.CliRun c = sleb.CliRun.run(sleb.CliRun.concat(new String[] {"eval", "--model", out2.toString()}, common));
+        assertEquals(c.code, 0, c.err);
+        assertEquals(c.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"), b.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"));
     }
 
     /** llama2.c to Hugging Face: q/k rows permuted to rotate-half; with nothing removed it is the shared HF conversion. */
