@@ -78,8 +78,9 @@ public final class ZeroShotCommand implements Callable<Integer> {
         List<ZeroShot.TaskData> data = new ArrayList<>();
         for (Task t : list) {
             Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir != null ? dataDir : Installation.zeroshotDir());
-            if (!Files.isRegularFile(f))
-                throw new UsageException("task file for " + t.id + " not found: " + f + (files.containsKey(t) ? "" : " (pass --data-dir DIR or --task-file " + t.id + "=PATH)"));
+            if (files.containsKey(t)) new Preflight().inputFile("--task-file " + t.id, f);
+            else if (!Files.isRegularFile(f))
+                throw new UsageException("task file for " + t.id + " not found: " + f + " (pass --data-dir DIR or --task-file " + t.id + "=PATH)");
             data.add(ZeroShot.TaskData.load(t, f, questions));
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {

@@ -119,6 +119,7 @@ public class CliErrorsTest {
             {new String[] {"bench", "--synthetic", "stories110m", "--mode", "prompt", "--out", dir.resolve("b.json").toString(),
                     "--chart", dir.resolve("b.json").toString()}, "--out and --chart are the same path"},
             {new String[] {"info", "--model", full.resolve("x").resolve("m.bin").toString()}, "does not exist"},
+            {new String[] {"zeroshot", "--model", model, "--tasks", "piqa", "--task-file", "piqa=" + full}, "--task-file piqa " + full + " is a directory; give a file"},
         };
         for (Object[] c : cases) {
             String[] args = (String[]) c[0];
