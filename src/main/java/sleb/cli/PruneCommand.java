@@ -249,13 +249,17 @@ public final class PruneCommand implements Callable<Integer> {
             state.status = "done";
             state.save(out);
             System.out.println("run file: " + out + "; chart: " + chart);
-        } catch (UsageException | java.io.IOException e) {
+        } catch (UsageException | java.io.IOException | OutOfMemoryError e) {
             if (!selected) throw e;
-            // the selection is saved: say so, and how to finish without running it again
-            String what = Main.userMessage(e);
-            throw new UsageException(what + "; the selection is saved in " + out + ": fix this and run the same `sleb prune ... --resume` to finish the job from it");
+            throw afterSelection(e);
         }
         return 0;
+    }
+
+    /** A failure once the selection is saved: what failed, and that --resume finishes the job without selecting again. */
+    private UsageException afterSelection(Throwable e) {
+        return new UsageException(Main.userMessage(e) + "; the selection is saved in " + out
+                + ": fix this and run the same `sleb prune ... --resume` to finish the job from it");
     }
 
     private boolean selected;
