@@ -14,7 +14,7 @@ rm -rf "$out"
 mkdir -p "$out"
 bin/sleb prune --model "$model" --tokenizer "$shared/models/stories260K/tok512.bin" \
   --calib "$shared/data/wikitext-2-raw/wiki.valid.raw" --calib-sampling contiguous --nsamples 32 --seqlen 512 --no-bos \
-  --remove 2 --eval wikitext2="$shared/data/wikitext-2-raw/wiki.test.raw" --eval-max-windows 64 \
+  --num-remove-blocks 2 --eval wikitext2="$shared/data/wikitext-2-raw/wiki.test.raw" --eval-max-windows 64 \
   --zeroshot piqa,arc_easy --zeroshot-dir "$shared/data/zeroshot" --zeroshot-limit 200 \
   --out "$out/run.json" --export "$out/stories260K-pruned"
 echo "demo: run file $out/run.json, chart $out/run.png, pruned model $out/stories260K-pruned/"

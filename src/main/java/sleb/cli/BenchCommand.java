@@ -1,7 +1,5 @@
 package sleb.cli;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -27,12 +25,14 @@ import sleb.bench.BenchRunner.Variant;
 import sleb.bench.CostModel;
 import sleb.bench.PeakProbe;
 import sleb.bench.Shapes;
+import sleb.bench.SpeedupCheck;
 import sleb.bench.Stats;
 import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.ModelLoader;
 import sleb.util.AtomicFiles;
+import sleb.util.Format;
 import sleb.util.Json;
 import sleb.util.UsageException;
 
@@ -56,8 +56,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to remove in the pruned variant, e.g. 8,9,10")
     List<Integer> remove;
 
-    @Option(names = "--remove-ratio", paramLabel = "R", description = "remove ceil(R x blocks) blocks: the last ones before the final block")
+    @Option(names = "--remove-last-ratio", paramLabel = "R", description = "remove the last ceil(R x blocks) blocks before the final block (R as written: 0.2 of 12 is 3)")
     Double removeRatio;
+
+    /** The old spelling of --remove-last-ratio, refused so that nobody reads it as prune's SLEB-chosen --remove-ratio. */
+    @Option(names = "--remove-ratio", hidden = true, paramLabel = "R")
+    String oldRemoveRatio;
 
     @Option(names = "--mode", required = true, paramLabel = "prompt|generate", description = "which protocol to time")
     String mode;
@@ -104,6 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--md", paramLabel = "FILE", description = "append a row to this markdown file (docs/benchmarks.md)")
     Path md;
 
+    @Option(names = "--quiet", description = "no line per timed iteration")
+    boolean quiet;
+
     /** The flags, checked and with the protocol's defaults filled in. */
     static final class Plan {
         Mode mode;
@@ -113,9 +120,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     Plan plan() {
         if ((model == null) == (synthetic == null)) throw new UsageException("give exactly one of --model M or --synthetic SHAPE");
+        NumberChecks.atLeast("--layers", layers, 1);
         if (model != null && layers != null) throw new UsageException("--layers applies to --synthetic only");
         if (model != null && dtype != null) throw new UsageException("--dtype applies to --synthetic only; a --model runs in its stored dtype");
-        if (remove != null && removeRatio != null) throw new UsageException("give --remove LIST or --remove-ratio R, not both");
+        if (oldRemoveRatio != null)
+            throw new UsageException("bench --remove-ratio R is now --remove-last-ratio R (it removes the last blocks, not the ones SLEB chooses; for those pass prune's removal order as --remove LIST)");
+        if (remove != null && removeRatio != null) throw new UsageException("give --remove LIST or --remove-last-ratio R, not both");
         Plan p = new Plan();
         switch (mode.toLowerCase()) {
             case "prompt": p.mode = Mode.PROMPT; break;
@@ -128,28 +138,20 @@ public final class BenchCommand implements Callable<Integer> {
         p.promptLen = positive("--prompt-len", promptLen, pr ? 2048 : 64);
         p.genLen = pr ? 0 : positive("--gen-len", genLen, 128);
         p.iters = positive("--iters", iters, pr ? 50 : 10);
-        p.warmup = warmup == null ? (pr ? 2 : 1) : warmup;
-        if (p.warmup < 0) throw new UsageException("--warmup must be 0 or more");
+        p.warmup = warmup == null ? (pr ? 2 : 1) : NumberChecks.atLeast("--warmup", warmup, 0);
         p.dtype = Shapes.parseDtype(dtype == null ? "f32" : dtype);
-        if (threads != null && threads < 1) throw new UsageException("--threads must be at least 1");
-        if (peakGflops != null && !(peakGflops > 0)) throw new UsageException("--peak-gflops must be positive");
-        if (peakGbs != null && !(peakGbs > 0)) throw new UsageException("--peak-gbs must be positive");
-        if (removeRatio != null && !(removeRatio > 0 && removeRatio < 1)) throw new UsageException("--remove-ratio must be between 0 and 1 (exclusive)");
+        NumberChecks.atLeast("--threads", threads, 1);
+        NumberChecks.positive("--peak-gflops", peakGflops);
+        NumberChecks.positive("--peak-gbs", peakGbs);
+        if (removeRatio != null) Blocks.countFromRatio("--remove-last-ratio", removeRatio, 1);
         return p;
     }
 
     private static int positive(String flag, Integer v, int def) {
-        if (v == null) return def;
-        if (v < 1) throw new UsageException(flag + " must be at least 1");
-        return v;
+        return v == null ? def : NumberChecks.atLeast(flag, v, 1);
     }
 
-    /** ceil(ratio x layers) computed in decimal, so 0.1 x 30 is 3, not 4. */
-    static int blocksToRemove(double ratio, int nLayers) {
-        return BigDecimal.valueOf(ratio).multiply(BigDecimal.valueOf(nLayers)).setScale(0, RoundingMode.CEILING).intValueExact();
-    }
-
-    /** The blocks the pruned variant removes; empty when neither --remove nor --remove-ratio was given. */
+    /** The blocks the pruned variant removes; empty when neither --remove nor --remove-last-ratio was given. */
     static List<Integer> removed(int nLayers, List<Integer> remove, Double ratio) {
         if (remove != null) {
             Blocks.keep(nLayers, remove); // validates
@@ -158,8 +160,8 @@ public final class BenchCommand implements Callable<Integer> {
             return r;
         }
         if (ratio == null) return List.of();
-        int k = blocksToRemove(ratio, nLayers);
-        if (k >= nLayers) throw new UsageException("--remove-ratio " + ratio + " would remove " + k + " of " + nLayers + " blocks; keep at least one");
+        int k = Blocks.countFromRatio("--remove-last-ratio", ratio, nLayers);
+        if (k >= nLayers) throw new UsageException("--remove-last-ratio " + ratio + " would remove " + k + " of " + nLayers + " blocks; keep at least one");
         List<Integer> r = new ArrayList<>();
         for (int i = nLayers - 1 - k; i < nLayers - 1; i++) r.add(i); // the last k before the final block
         return r;
@@ -170,6 +172,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Plan p = plan();
+        new Preflight().inputPath("--model", model).outputFile("--out", out).outputFile("--chart", chartPath()).appendFile("--md", md).check();
         loadAtStart = BenchDocs.loadAverage();
         Backend be = openBackend();
         try {
@@ -207,7 +210,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println(proto.describe() + "; " + p.iters + " timed iterations per variant after " + p.warmup + " warm-up, variants alternating");
             try (LoadedModel lm = be.load(m)) {
                 m = null; // a synthetic model's staging tensors can go once the backend holds its copy
-                BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, System.err::println);
+                BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, quiet ? line -> { } : System.err::println);
             }
             report(cfg, p, proto, variants, rem, weightBytes, dtypeName, gf, gb, peakSrc, be.describe(), source);
         } finally {
@@ -261,8 +264,9 @@ public final class BenchCommand implements Callable<Integer> {
             hi[i] = Double.isNaN(s.ciLow) || s.ciLow <= 0 ? 0 : tokens / s.ciLow - t;
             String label = v.label + " (" + v.blocks.length + ")";
             labels.add(label);
-            System.out.printf("%-8s %6d %10.1f %10.1f %10.1f %8.1f [%5.1f, %5.1f] %11.1f %12.1f %8.1f%%%n", v.label, v.blocks.length,
-                    s.min * 1e3, s.median * 1e3, s.max * 1e3, s.mean * 1e3, s.ciLow * 1e3, s.ciHigh * 1e3, t, flops / s.median / 1e9, 100 * roof / s.median);
+            System.out.printf("%-8s %6d %10.1f %10.1f %10.1f %8.1f [%5s, %5s] %11.1f %12.1f %8.1f%%%n", v.label, v.blocks.length,
+                    s.min * 1e3, s.median * 1e3, s.max * 1e3, s.mean * 1e3, Format.orNa("%.1f", s.ciLow * 1e3), Format.orNa("%.1f", s.ciHigh * 1e3),
+                    t, flops / s.median / 1e9, 100 * roof / s.median);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("variant", v.label);
             r.put("blocks", v.blocks);
@@ -287,8 +291,22 @@ public final class BenchCommand implements Callable<Integer> {
             rows.add(r);
         }
         double speedup = variants.size() > 1 ? tps[1] / tps[0] : Double.NaN;
+        List<double[]> secs = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        int[] blockCounts = new int[variants.size()];
+        for (int i = 0; i < variants.size(); i++) {
+            secs.add(Variant.arr(variants.get(i).seconds));
+            names.add(variants.get(i).label);
+            blockCounts[i] = variants.get(i).blocks.length;
+        }
+        SpeedupCheck check = SpeedupCheck.judge(names, secs, blockCounts);
+        double loadAtEnd = BenchDocs.loadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
         if (variants.size() > 1)
-            System.out.printf("speedup (median tokens/s, pruned / dense): %.3fx with %d of %d blocks removed %s%n", speedup, rem.size(), cfg.nLayers, rem);
+            System.out.printf("speedup (median tokens/s, pruned / dense): %.3fx with %d of %d blocks removed %s%s%n", speedup, rem.size(), cfg.nLayers, rem,
+                    check.suffix(loadAtEnd, cores));
+        else if (!check.trustworthy())
+            System.out.println("result" + check.suffix(loadAtEnd, cores));
         System.out.printf("peaks: %.1f GFLOP/s, %.1f GB/s (%s); roofline = max(FLOPs/peak, bytes/peak) per forward pass%n", gf, gb, peakSrc);
 
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
@@ -315,15 +333,19 @@ public final class BenchCommand implements Callable<Integer> {
         doc.put("peaks_from", peakSrc);
         doc.put("results", rows);
         doc.put("speedup", speedup);
+        doc.put("check", check.toJson(loadAtEnd, cores));
         if (out != null) AtomicFiles.writeString(out, Json.GSON.toJson(doc) + "\n");
-        Path png = chart != null ? chart : out != null ? pngBeside(out) : null;
+        Path png = chartPath();
         if (png != null) {
             String title = String.format("%s, %s: %s", synthetic != null ? synthetic : model.getFileName(), dtypeName,
                     p.mode == Mode.PROMPT ? "prompt " + p.batch + "x" + p.promptLen : "generate b" + p.batch + " p" + p.promptLen + " g" + p.genLen);
             BenchChart.write(png, title + (variants.size() > 1 ? String.format(" (speedup %.2fx)", speedup) : ""), labels, tps, lo, hi);
         }
-        if (md != null) appendMd(cfg, p, variants, rows, tps, speedup, rem, gf, gb, peakSrc, dtypeName, cmd);
+        if (md != null) appendMd(cfg, p, variants, rows, tps, speedup, check.trustworthy(), rem, gf, gb, peakSrc, dtypeName, cmd);
     }
+
+    /** --chart, or a PNG beside --out, or null. */
+    private Path chartPath() { return chart != null ? chart : out != null ? pngBeside(out) : null; }
 
     private static Path pngBeside(Path json) {
         String n = json.getFileName().toString();
@@ -343,7 +365,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void appendMd(ModelConfig cfg, Plan p, List<Variant> variants, List<Map<String, Object>> rows, double[] tps, double speedup,
-                          List<Integer> rem, double gf, double gb, String peakSrc, String dtypeName, String cmd) throws Exception {
+                          boolean trustworthy, List<Integer> rem, double gf, double gb, String peakSrc, String dtypeName, String cmd) throws Exception {
         String shape = synthetic != null ? synthetic : model.getFileName().toString();
         String machine = BenchDocs.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores"
                 + String.format(", load %.1f at start", loadAtStart);
@@ -358,7 +380,7 @@ public final class BenchCommand implements Callable<Integer> {
         String threadsCell = String.valueOf(threadCount());
         String common = String.format("| %s | %s | %s | %s | %s %s | %s | %s | %s | %s | %s | %s",
                 LocalDate.now(), machine, threadsCell, protoShort, shape, dtypeName, dense, prunedCell,
-                pruned ? rem.size() + "/" + cfg.nLayers : "-", pruned ? String.format("%.2fx", speedup) : "-", roof, peaks);
+                pruned ? rem.size() + "/" + cfg.nLayers : "-", pruned ? String.format("%.2fx", speedup) + (trustworthy ? "" : " (not for publication, see JSON)") : "-", roof, peaks);
         if (p.mode == Mode.PROMPT) {
             BenchDocs.appendRow(md, "cpu-prompt",
                     "| date | machine | threads | protocol | shape | dense tok/s (95% CI) | pruned tok/s (95% CI) | removed | speedup | roofline share dense / pruned | peaks | command |\n"

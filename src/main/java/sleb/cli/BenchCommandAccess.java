@@ -7,8 +7,6 @@ import picocli.CommandLine;
 public final class BenchCommandAccess {
     private BenchCommandAccess() {}
 
-    public static int blocksToRemove(double ratio, int layers) { return BenchCommand.blocksToRemove(ratio, layers); }
-
     public static List<Integer> removed(int layers, List<Integer> remove, Double ratio) { return BenchCommand.removed(layers, remove, ratio); }
 
     public static void plan(String... args) { parse(args).plan(); }

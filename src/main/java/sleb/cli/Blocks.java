@@ -22,6 +22,20 @@ public final class Blocks {
         return k.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * The number of blocks a ratio removes: ceil(ratio x nLayers), as the official latency.py
+     * ({@code int(np.ceil(num_of_blocks * removal_ratio))}), but computed on the decimal value the user wrote,
+     * so 0.07 x 100 is 7 (a binary product gives 7.000000000000001 and so 8) and 0.30000000001 x 10 is 4.
+     * The one rounding rule of every --...-ratio flag.
+     *
+     * @throws UsageException when the ratio is not strictly between 0 and 1
+     */
+    public static int countFromRatio(String flag, double ratio, int nLayers) {
+        if (!(ratio > 0 && ratio < 1)) throw new UsageException(flag + " must be between 0 and 1 (exclusive), got " + ratio);
+        return java.math.BigDecimal.valueOf(ratio).multiply(java.math.BigDecimal.valueOf(nLayers))
+                .setScale(0, java.math.RoundingMode.CEILING).intValueExact();
+    }
+
     public static int[] all(int nLayers) {
         int[] a = new int[nLayers];
         for (int i = 0; i < nLayers; i++) a[i] = i;

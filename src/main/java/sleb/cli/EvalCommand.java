@@ -32,23 +32,32 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seqlen", defaultValue = "2048", description = "window length in tokens (default: ${DEFAULT-VALUE})")
     int seqlen;
 
-    @Option(names = "--max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows (default: all)")
-    int maxWindows;
+    @Option(names = "--max-windows", paramLabel = "K", description = "evaluate at most K windows (default: all)")
+    Integer maxWindows;
 
     @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says)")
     Boolean bos;
 
-    @Option(names = "--batch", defaultValue = "0", description = "windows per forward pass (default: enough for ~2048 tokens)")
-    int batch;
+    @Option(names = "--batch", paramLabel = "B", description = "windows per forward pass (default: enough for ~2048 tokens)")
+    Integer batch;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
 
     @Mixin ResultsFileOptions results;
 
     @Override
     public Integer call() throws Exception {
         if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        NumberChecks.atLeast("--max-windows", maxWindows, 1);
+        NumberChecks.atLeast("--batch", batch, 1);
         results.check();
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String d : data) specs.add(TextDatasets.Spec.parse(d));
+        Preflight pf = opts.checkInputs(new Preflight());
+        for (TextDatasets.Spec spec : specs) pf.inputFile("--data " + spec.name, spec.path);
+        results.checkOutput(pf).check();
+        int windowLimit = maxWindows == null ? 0 : maxWindows; // 0: all
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);
@@ -60,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
             st.settings.put("removed", new ArrayList<>(remove));
             st.settings.put("bos", addBos);
             st.settings.put("seqlen", seqlen);
-            st.settings.put("max_windows", maxWindows);
+            st.settings.put("max_windows", windowLimit);
             List<String> names = new ArrayList<>();
             for (TextDatasets.Spec spec : specs) names.add(spec.name + "=" + spec.path.toAbsolutePath().normalize());
             st.settings.put("data", names);
@@ -72,12 +81,12 @@ public final class EvalCommand implements Callable<Integer> {
                         System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));
                         continue;
                     }
-                    int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, maxWindows);
-                    int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
+                    int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, windowLimit);
+                    int b = batch != null ? batch : Perplexity.autoBatch(seqlen);
                     int start = st.partialWindows(spec.name);
                     final ResultsFile state = st;
                     Perplexity.Checkpoint cp = results.out == null ? null : (done, nll) -> state.savePartial(results.out, spec.name, done, nll);
-                    Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, true, start, st.partialNll(spec.name), cp);
+                    Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, !quiet, start, st.partialNll(spec.name), cp);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
                             r.dataset, r.ppl, r.tokens, r.windows, r.seqlen, r.tokensPerSecond);
                     Map<String, Object> row = new LinkedHashMap<>();

@@ -26,7 +26,8 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Exporter.checkFormat(format);
+        Exporter.checkFormat(format, opts.isLlama2c());
+        opts.checkInputs(new Preflight()).outputDir("--out", out).check();
         try (Model m = opts.openModel()) {
             int[] keep = Blocks.keep(m.config().nLayers, remove);
             Exporter.export(m, remove, out, format, opts.tokenizerPath());

@@ -11,7 +11,6 @@ import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
-import sleb.util.UsageException;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Greedy decoding with a KV cache: a sanity check a person can read.")
 public final class GenerateCommand implements Callable<Integer> {
@@ -28,7 +27,8 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxTokens < 1) throw new UsageException("--max-tokens must be at least 1");
+        NumberChecks.atLeast("--max-tokens", maxTokens, 1);
+        opts.checkInputs(new Preflight()).check();
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);

@@ -15,6 +15,7 @@ public final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        opts.checkInputs(new Preflight()).check();
         try (Model m = opts.openModel()) {
             ModelConfig c = m.config();
             Map<String, Long> dtypes = new TreeMap<>();

@@ -12,10 +12,12 @@ import sleb.util.UsageException;
         description = "Remove transformer blocks from LLaMA-family models with SLEB, and measure the result.",
         subcommands = {PruneCommand.class, ExportCommand.class, EvalCommand.class, ZeroShotCommand.class, BenchCommand.class,
                 SynthCommand.class, InfoCommand.class, GenerateCommand.class, TokenizeCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
+    /** No command: the usage goes to stderr and the exit code is 2, as for any other incomplete command line. */
     @Override
-    public void run() {
-        new CommandLine(this).usage(System.out);
+    public Integer call() {
+        new CommandLine(this).usage(System.err);
+        return 2;
     }
 
     public static int execute(String... args) {

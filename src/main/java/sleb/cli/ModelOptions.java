@@ -24,6 +24,18 @@ public final class ModelOptions {
 
     public Model openModel() throws IOException { return ModelLoader.load(model); }
 
+    /** Adds --model and --tokenizer to the checks made before loading. */
+    public Preflight checkInputs(Preflight p) {
+        return p.inputPath("--model", model).inputPath("--tokenizer", tokenizer);
+    }
+
+    /** Whether --model names a llama2.c checkpoint (as {@link ModelLoader} decides), without reading it. */
+    public boolean isLlama2c() {
+        if (java.nio.file.Files.isDirectory(model)) return false;
+        String name = model.getFileName().toString();
+        return !name.endsWith(".safetensors") && !name.equals("config.json");
+    }
+
     /** --tokenizer, or the tokenizer file found beside the model (null if none). */
     public Path tokenizerPath() { return tokenizer != null ? tokenizer : Tokenizers.findBeside(model); }
 

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,13 +49,15 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "seed for random/rows sampling, as Python's random.seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    static final class Amount {
-        @Option(names = "--remove", paramLabel = "N", description = "number of blocks to remove") Integer remove;
-        @Option(names = "--remove-ratio", paramLabel = "R", description = "fraction of blocks to remove, rounded up (ceil(R x blocks))") Double ratio;
-    }
+    @Option(names = "--num-remove-blocks", paramLabel = "N", description = "number of blocks to remove (the official code's num_remove_blocks); or give --remove-ratio")
+    Integer numRemoveBlocks;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Amount amount;
+    @Option(names = "--remove-ratio", paramLabel = "R", description = "fraction of blocks to remove: ceil(R x blocks), R taken as written (0.2 of 32 is 7)")
+    Double removeRatio;
+
+    /** The old spelling of --num-remove-blocks, refused: --remove is a list of block indices in every other command. */
+    @Option(names = "--remove", hidden = true, paramLabel = "N")
+    String oldRemove;
 
     @Option(names = "--early-barrier", defaultValue = "1", description = "never remove the first K alive blocks (default: ${DEFAULT-VALUE})")
     int early;
@@ -67,8 +68,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--metric", defaultValue = "sleb", description = "sleb (iterative), cosine or oneshot (default: ${DEFAULT-VALUE})")
     String metric;
 
-    @Option(names = "--batch", defaultValue = "0", description = "calibration windows per forward pass (default: enough for ~2048 tokens)")
-    int batch;
+    @Option(names = "--batch", paramLabel = "B", description = "calibration windows per forward pass (default: enough for ~2048 tokens)")
+    Integer batch;
 
     @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the calibration stream (default: as the tokenizer's config says)")
     Boolean bos;
@@ -91,19 +92,19 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen)")
     Integer evalSeqlen;
 
-    @Option(names = "--eval-max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
-    int evalMaxWindows;
+    @Option(names = "--eval-max-windows", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
+    Integer evalMaxWindows;
 
     @Option(names = "--zeroshot", split = ",", paramLabel = "LIST",
             description = "zero-shot accuracy before and after pruning on these tasks (piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa)")
     List<String> zeroshot = new ArrayList<>();
 
-    @Option(names = "--zeroshot-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
-            description = "directory with the zero-shot task files, laid out as for `sleb zeroshot` (default: ${DEFAULT-VALUE})")
+    @Option(names = "--zeroshot-dir", paramLabel = "DIR",
+            description = "directory with the zero-shot task files, laid out as for `sleb zeroshot` (default: ../shared/data/zeroshot beside the installation)")
     Path zeroshotDir;
 
-    @Option(names = "--zeroshot-limit", defaultValue = "0", paramLabel = "N", description = "first N questions of each zero-shot task (default: all)")
-    int zeroshotLimit;
+    @Option(names = "--zeroshot-limit", paramLabel = "N", description = "first N questions of each zero-shot task (default: all)")
+    Integer zeroshotLimit;
 
     @Option(names = "--cache-mib", paramLabel = "N", description = "memory for cached hidden states, MiB (default: a quarter of the max heap on the CPU, half the free memory on a GPU)")
     Long cacheMib;
@@ -116,29 +117,44 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // everything the job needs is checked here, before the weights are loaded and the selection runs
+        if (oldRemove != null)
+            throw new UsageException("prune --remove N is now --num-remove-blocks N (--remove is a list of block indices in eval, export, zeroshot, generate and bench)");
+        if ((numRemoveBlocks == null) == (removeRatio == null))
+            throw new UsageException(numRemoveBlocks == null ? "give the number of blocks to remove: --num-remove-blocks N or --remove-ratio R"
+                    : "give --num-remove-blocks N or --remove-ratio R, not both");
         BlockSearch.Metric m = BlockSearch.Metric.parse(metric);
         Calibration.Sampling s = Calibration.Sampling.parse(sampling);
-        if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
-        if (nsamples < 1) throw new UsageException("--nsamples must be at least 1");
-        if (batch < 0) throw new UsageException("--batch must be positive");
-        if (cacheMib != null && cacheMib < 0) throw new UsageException("--cache-mib must be 0 or more");
-        Exporter.checkFormat(format); // before the long selection
+        NumberChecks.atLeast("--num-remove-blocks", numRemoveBlocks, 1);
+        if (removeRatio != null) Blocks.countFromRatio("--remove-ratio", removeRatio, 1);
+        NumberChecks.atLeast("--seqlen", seqlen, 2);
+        NumberChecks.atLeast("--nsamples", nsamples, 1);
+        NumberChecks.atLeast("--batch", batch, 1);
+        NumberChecks.atLeast("--early-barrier", early, 0);
+        NumberChecks.atLeast("--latter-barrier", latter, 0);
+        NumberChecks.atLeast("--eval-seqlen", evalSeqlen, 2);
+        NumberChecks.atLeast("--eval-max-windows", evalMaxWindows, 1);
+        NumberChecks.atLeast("--zeroshot-limit", zeroshotLimit, 1);
+        NumberChecks.atLeast("--cache-mib", cacheMib, 0L);
+        Exporter.checkFormat(format, opts.isLlama2c());
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String e : evals) specs.add(TextDatasets.Spec.parse(e));
-        if (zeroshotLimit < 0) throw new UsageException("--zeroshot-limit must be 0 (all) or positive");
+        Preflight pf = opts.checkInputs(new Preflight()).inputFile("--calib", calib);
+        for (TextDatasets.Spec spec : specs) pf.inputFile("--eval " + spec.name, spec.path);
+        pf.outputFile("--out", out).outputFile("the chart beside --out", chartPath(out)).outputDir("--export", export).check();
         List<sleb.zeroshot.ZeroShot.TaskData> zsTasks = new ArrayList<>();
         for (String t : zeroshot) { // read before the long selection, so a bad task file fails at once
             sleb.zeroshot.Task task = sleb.zeroshot.Task.parse(t);
-            zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir), zeroshotLimit));
+            zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir != null ? zeroshotDir : Installation.zeroshotDir()), zeroshotLimit == null ? 0 : zeroshotLimit));
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             int n = model.config().nLayers;
-            int remove = amount.remove != null ? amount.remove : BlockSearch.removeFromRatio(amount.ratio, n);
+            int remove = numRemoveBlocks != null ? numRemoveBlocks : Blocks.countFromRatio("--remove-ratio", removeRatio, n);
             BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
             boolean addBos = bos != null ? bos : tok.addsBosByDefault();
             Calibration cal = Calibration.load(calib, s, nsamples, seqlen, seed, tok, addBos);
-            int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
+            int b = batch != null ? batch : Perplexity.autoBatch(seqlen);
 
             PruneState st = new PruneState();
             st.model.put("path", opts.model.toString());
@@ -147,8 +163,8 @@ public final class PruneCommand implements Callable<Integer> {
             st.model.put("blocks", n);
             st.model.put("fingerprint", Fingerprint.of(model));
             st.settings.put("metric", m.label());
-            st.settings.put("remove", remove);
-            if (amount.ratio != null) st.settings.put("remove_ratio", amount.ratio);
+            st.settings.put("num_remove_blocks", remove);
+            if (removeRatio != null) st.settings.put("remove_ratio", removeRatio);
             st.settings.put("early_barrier", early);
             st.settings.put("latter_barrier", latter);
             st.settings.put("batch", b);
@@ -188,6 +204,7 @@ public final class PruneCommand implements Callable<Integer> {
                     new BlockSearch(lm, cal.windows, b, m, remove, early, latter, budget, noCache, state, l, !quiet).run();
                     state.chart = chart.getFileName().toString();
                 }
+                selected = true;
                 int[] keep = Blocks.keep(n, state.removal_order);
                 state.kept_blocks = new ArrayList<>();
                 for (int k : keep) state.kept_blocks.add(k);
@@ -198,17 +215,18 @@ public final class PruneCommand implements Callable<Integer> {
                     if (state.eval_dense == null) state.eval_dense = new LinkedHashMap<>();
                     if (state.eval_pruned == null) state.eval_pruned = new LinkedHashMap<>();
                     int el = evalSeqlen != null ? evalSeqlen : seqlen;
+                    int maxWindows = evalMaxWindows == null ? 0 : evalMaxWindows; // 0: all
                     for (TextDatasets.Spec spec : specs) {
                         int[][] w = null;
                         for (int pass = 0; pass < 2; pass++) {
                             Map<String, Object> into = pass == 0 ? state.eval_dense : state.eval_pruned;
                             if (into.containsKey(spec.name)) continue;
-                            if (w == null) w = TokenStream.evalWindows(spec, tok, addBos, el, evalMaxWindows);
+                            if (w == null) w = TokenStream.evalWindows(spec, tok, addBos, el, maxWindows);
                             int[] blocks = pass == 0 ? Blocks.all(n) : keep;
                             Perplexity.Result r = Perplexity.run(lm, spec.name + (pass == 0 ? " dense" : " pruned"), w, blocks, Perplexity.autoBatch(el), !quiet);
                             Map<String, Object> row = new LinkedHashMap<>();
                             row.put("path", spec.path.toString());
-                            row.put("max_windows", evalMaxWindows);
+                            row.put("max_windows", maxWindows);
                             row.put("blocks", blocks.length);
                             row.putAll(r.toJson());
                             into.put(spec.name, row);
@@ -231,9 +249,20 @@ public final class PruneCommand implements Callable<Integer> {
             state.status = "done";
             state.save(out);
             System.out.println("run file: " + out + "; chart: " + chart);
+        } catch (UsageException | java.io.IOException | OutOfMemoryError e) {
+            if (!selected) throw e;
+            throw afterSelection(e);
         }
         return 0;
     }
+
+    /** A failure once the selection is saved: what failed, and that --resume finishes the job without selecting again. */
+    private UsageException afterSelection(Throwable e) {
+        return new UsageException(Main.userMessage(e) + "; the selection is saved in " + out
+                + ": fix this and run the same `sleb prune ... --resume` to finish the job from it");
+    }
+
+    private boolean selected;
 
     /** Accuracy of the dense and the pruned model on each task; each result is saved as soon as it exists (resume skips it). */
     private void zeroShotBeforeAfter(PruneState state, sleb.backend.LoadedModel lm, Tokenizer tok, boolean addBos, int n,
@@ -291,7 +320,7 @@ public final class PruneCommand implements Callable<Integer> {
         for (String k : now.keySet()) {
             JsonElement a = Json.GSON.toJsonTree(old.get(k)), c = Json.GSON.toJsonTree(now.get(k));
             if (!a.equals(c))
-                throw new UsageException("cannot --resume: the " + what + " '" + k + "' changed (" + a + " in the run file, " + c
+                throw new UsageException("cannot --resume: the " + what + " '" + k + "' changed (" + Json.show(a) + " in the run file, " + Json.show(c)
                         + " now); rerun with the original flags, or start a new run without --resume");
         }
         for (String k : old.keySet())

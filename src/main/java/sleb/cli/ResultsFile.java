@@ -44,7 +44,7 @@ final class ResultsFile {
             // compare as JSON trees (as prune's resume does) so numbers read back as doubles equal the ints they were written from
             JsonElement a = Json.GSON.toJsonTree(e.getValue()), b = Json.GSON.toJsonTree(old.settings.get(e.getKey()));
             if (!a.equals(b))
-                throw new UsageException("--resume: " + e.getKey() + " differs from the run in " + out + " (" + b + " there, " + a + " now); start a new run or restore it");
+                throw new UsageException("--resume: " + e.getKey() + " differs from the run in " + out + " (" + Json.show(b) + " there, " + Json.show(a) + " now); start a new run or restore it");
         }
         if (old.results == null) old.results = new ArrayList<>();
         old.status = "running";

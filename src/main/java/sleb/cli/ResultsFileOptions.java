@@ -17,6 +17,14 @@ final class ResultsFileOptions {
         if (resume && out == null) throw new UsageException("--resume needs --out FILE, the file of the run to continue");
     }
 
+    /** Adds --out to the checks made before loading: a file that can be written (with --resume, the run's file). */
+    Preflight checkOutput(Preflight p) {
+        p.outputFile("--out", out);
+        if (resume && !java.nio.file.Files.isRegularFile(out))
+            throw new UsageException("--resume: " + out + " does not exist; there is no run to continue");
+        return p;
+    }
+
     /** The run to continue when --resume is given (its settings checked against fresh's), else fresh. */
     ResultsFile open(ResultsFile fresh) throws IOException {
         return resume ? ResultsFile.resume(out, fresh) : fresh;

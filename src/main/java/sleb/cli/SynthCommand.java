@@ -17,7 +17,6 @@ import sleb.model.ModelConfig;
 import sleb.model.SafetensorsWriter;
 import sleb.util.AtomicFiles;
 import sleb.util.Json;
-import sleb.util.UsageException;
 
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = "Write a model with seeded random weights in a named shape or that of a config.json, as a Hugging Face directory.")
@@ -40,18 +39,16 @@ public final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NumberChecks.atLeast("--layers", layers, 1);
         DType dt = Shapes.parseDtype(dtype);
         ModelConfig cfg = Shapes.config(shape, layers);
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new UsageException("--out " + out + " exists and is not a directory");
+        new Preflight().outputDir("--out", out).check();
         Model m = Shapes.create(cfg, dt, seed, 1, 0);
         Files.createDirectories(out);
         SafetensorsWriter.write(out.resolve("model.safetensors"), m.tensors());
         JsonObject c = configJson(cfg, dt);
         Path cfgFile = out.resolve("config.json");
         AtomicFiles.writeString(cfgFile, Json.GSON.toJson(c) + "\n");
-        // AtomicFiles' temporary file is owner-only; a model directory is normally readable by all, like the safetensors beside it
-        if (Files.getFileStore(cfgFile).supportsFileAttributeView("posix"))
-            Files.setPosixFilePermissions(cfgFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         System.out.printf("wrote %s: %s, %.1f M parameters, %s, seed %d%n", out, cfg.describe(), cfg.totalParams() / 1e6, dt.name().toLowerCase(), seed);
         return 0;
     }

@@ -29,9 +29,11 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        TextDatasets.Spec spec = TextDatasets.Spec.parse(data);
+        opts.checkInputs(new Preflight()).inputFile("--data " + spec.name, spec.path).outputFile("--out", out).check();
         try (Model model = opts.openModel()) {
             Tokenizer tok = opts.openTokenizer(model);
-            int[] ids = TokenStream.of(tok, TextDatasets.load(TextDatasets.Spec.parse(data)), bos != null ? bos : tok.addsBosByDefault());
+            int[] ids = TokenStream.of(tok, TextDatasets.load(spec), bos != null ? bos : tok.addsBosByDefault());
             ByteBuffer b = ByteBuffer.allocate(4 * ids.length).order(ByteOrder.LITTLE_ENDIAN);
             for (int id : ids) b.putInt(id);
             AtomicFiles.write(out, b.array());

@@ -15,6 +15,7 @@ import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
+import sleb.util.Format;
 import sleb.util.UsageException;
 import sleb.zeroshot.Task;
 import sleb.zeroshot.ZeroShot;
@@ -28,15 +29,15 @@ public final class ZeroShotCommand implements Callable<Integer> {
             description = "piqa, arc_easy, arc_challenge, winogrande, hellaswag, boolq, openbookqa (comma-separated)")
     List<String> tasks;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "../shared/data/zeroshot",
-            description = "directory with piqa/, arc/, winogrande/, hellaswag/, boolq/, openbookqa/ (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "directory with piqa/, arc/, winogrande/, hellaswag/, boolq/, openbookqa/ (default: ../shared/data/zeroshot beside the installation, not the working directory)")
     Path dataDir;
 
     @Option(names = "--task-file", paramLabel = "NAME=PATH", description = "read task NAME from PATH instead of --data-dir")
     List<String> taskFiles = new ArrayList<>();
 
-    @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "first N questions of each task (default: all)")
-    int limit;
+    @Option(names = "--limit", paramLabel = "N", description = "first N questions of each task (default: all)")
+    Integer limit;
 
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
     List<Integer> remove = new ArrayList<>();
@@ -44,16 +45,21 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--bos", negatable = true, description = "put BOS before every request (default: as the tokenizer's own config says)")
     Boolean bos;
 
-    @Option(names = "--batch", defaultValue = "0", description = "requests per forward pass (default: about 4096 tokens per pass)")
-    int batch;
+    @Option(names = "--batch", paramLabel = "B", description = "requests per forward pass (default: about 4096 tokens per pass)")
+    Integer batch;
+
+    @Option(names = "--quiet", description = "no progress bars")
+    boolean quiet;
 
     @Mixin ResultsFileOptions results;
 
     @Override
     public Integer call() throws Exception {
         results.check();
-        if (limit < 0) throw new UsageException("--limit must be 0 (all) or positive");
-        if (batch < 0) throw new UsageException("--batch must be 0 (auto) or positive");
+        NumberChecks.atLeast("--limit", limit, 1);
+        NumberChecks.atLeast("--batch", batch, 1);
+        int questions = limit == null ? 0 : limit; // 0: all
+        results.checkOutput(opts.checkInputs(new Preflight())).check();
         Map<Task, Path> files = new LinkedHashMap<>();
         for (String s : taskFiles) {
             int eq = s.indexOf('=');
@@ -71,10 +77,11 @@ public final class ZeroShotCommand implements Callable<Integer> {
         // read every task file before loading the model, so a missing one fails fast
         List<ZeroShot.TaskData> data = new ArrayList<>();
         for (Task t : list) {
-            Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir);
-            if (!Files.isRegularFile(f))
-                throw new UsageException("task file for " + t.id + " not found: " + f + (files.containsKey(t) ? "" : " (pass --data-dir DIR or --task-file " + t.id + "=PATH)"));
-            data.add(ZeroShot.TaskData.load(t, f, limit));
+            Path f = files.containsKey(t) ? files.get(t) : t.defaultFile(dataDir != null ? dataDir : Installation.zeroshotDir());
+            if (files.containsKey(t)) new Preflight().inputFile("--task-file " + t.id, f);
+            else if (!Files.isRegularFile(f))
+                throw new UsageException("task file for " + t.id + " not found: " + f + " (pass --data-dir DIR or --task-file " + t.id + "=PATH)");
+            data.add(ZeroShot.TaskData.load(t, f, questions));
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
@@ -84,12 +91,13 @@ public final class ZeroShotCommand implements Callable<Integer> {
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off")
                     + "; removed blocks " + remove);
             ZeroShot.Options o = new ZeroShot.Options(addBos);
-            o.batch = batch;
+            o.batch = batch == null ? 0 : batch; // 0: auto
+            o.progress = !quiet;
             ResultsFile st = new ResultsFile().keyedBy("task");
             st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
             st.settings.put("removed", new ArrayList<>(remove));
             st.settings.put("bos", addBos);
-            st.settings.put("limit", limit);
+            st.settings.put("limit", questions);
             List<String> taskFilesUsed = new ArrayList<>();
             for (ZeroShot.TaskData d : data) taskFilesUsed.add(d.task().id + "=" + d.file().toAbsolutePath().normalize());
             st.settings.put("tasks", taskFilesUsed);
@@ -119,8 +127,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
     }
 
     static String line(ZeroShot.TaskResult r) {
-        String s = String.format("%s: acc %.4f ± %.4f", r.task, r.acc, r.accStderr);
-        if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %.4f", r.accNorm, r.accNormStderr);
+        String s = String.format("%s: acc %.4f ± %s", r.task, r.acc, Format.orNa("%.4f", r.accStderr));
+        if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %s", r.accNorm, Format.orNa("%.4f", r.accNormStderr));
         s += String.format(" (n %d, %.1f s%s)", r.n, r.seconds, r.truncated > 0 ? ", " + r.truncated + " requests left-truncated" : "");
         return s;
     }

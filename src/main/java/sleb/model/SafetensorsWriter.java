@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
@@ -25,7 +24,7 @@ public final class SafetensorsWriter {
     public static void write(Path file, Map<String, Tensor> tensors) throws IOException {
         byte[] header = header(tensors);
         Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString() + ".", ".tmp");
+        Path tmp = sleb.util.AtomicFiles.newTempFile(abs.getParent(), abs.getFileName().toString() + ".");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
@@ -39,14 +38,7 @@ public final class SafetensorsWriter {
                 }
                 ch.force(true);
             }
-            // createTempFile makes the file owner-only; give the result the usual rw-r--r--.
-            if (Files.getFileStore(tmp).supportsFileAttributeView("posix"))
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            sleb.util.AtomicFiles.move(tmp, abs);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -53,6 +53,13 @@ public final class Exporter {
             throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
     }
 
+    /** Refuses a bad --format, and llama2c for a source that is not a llama2.c checkpoint, before anything is loaded. */
+    public static void checkFormat(String format, boolean llama2cSource) {
+        checkFormat(format);
+        if (format.equals("llama2c") && !llama2cSource)
+            throw new UsageException("--format llama2c needs a llama2.c source model; this one is a Hugging Face model, export it with --format hf");
+    }
+
     public static void export(Model m, List<Integer> removed, Path dir, String format, Path tokenizer) throws IOException {
         if (format != null) checkFormat(format);
         String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;
@@ -68,7 +75,7 @@ public final class Exporter {
         }
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        Path tmp = AtomicFiles.newTempDir(parent, "." + target.getFileName() + ".tmp-");
         try {
             if (fmt.equals("hf")) writeHf(m, keep, tmp, tokenizer);
             else writeLlama2c(m, keep, tmp, tokenizer);
@@ -152,8 +159,7 @@ public final class Exporter {
         if (hfSource) {
             for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) Files.copy(src.resolve(f), out.resolve(f));
         }
-        if (tokenizer != null && Files.isRegularFile(tokenizer) && !Files.exists(out.resolve(tokenizer.getFileName())))
-            Files.copy(tokenizer, out.resolve(tokenizer.getFileName()));
+        copyTokenizer(tokenizer, out);
     }
 
     /** config.json for a llama2.c source, as Hugging Face's LlamaForCausalLM reads it. */
@@ -251,7 +257,26 @@ public final class Exporter {
             if (!c.tiedEmbeddings) m.lmHead().writeTo(ch);
             ch.force(true);
         }
-        if (tokenizer != null && Files.isRegularFile(tokenizer)) Files.copy(tokenizer, out.resolve(tokenizer.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        copyTokenizer(tokenizer, out);
+    }
+
+    /**
+     * Copies the tokenizer the source was run with (a file, or a directory holding one) into the export, under a
+     * name that the lookup beside a model ({@link sleb.tokenizer.Tokenizers#findBeside}) finds, so the export runs
+     * without --tokenizer: tokenizer.json, tokenizer.bin / tok{N}.bin (llama2.c), else tokenizer.model.
+     */
+    static void copyTokenizer(Path tokenizer, Path out) throws IOException {
+        if (tokenizer != null && Files.isDirectory(tokenizer)) tokenizer = sleb.tokenizer.Tokenizers.findBeside(tokenizer);
+        if (tokenizer == null || !Files.isRegularFile(tokenizer)) return;
+        Path dst = out.resolve(tokenizerName(tokenizer));
+        if (!Files.exists(dst)) Files.copy(tokenizer, dst);
+    }
+
+    static String tokenizerName(Path tokenizer) {
+        String n = tokenizer.getFileName().toString(), lower = n.toLowerCase(java.util.Locale.ROOT);
+        if (lower.endsWith(".json")) return "tokenizer.json";
+        if (lower.endsWith(".bin")) return lower.equals("tokenizer.bin") || lower.matches("tok\\d+\\.bin") ? n : "tokenizer.bin";
+        return "tokenizer.model";
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -67,7 +67,8 @@ public final class Tokenizers {
 
     /**
      * The tokenizer beside a model, or null. For a Hugging Face directory (or a file in one): tokenizer.json,
-     * then tokenizer.model. For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
+     * then tokenizer.model, then a llama2.c tokenizer.bin or single tok*.bin (what `sleb export --format hf` copies
+     * from a llama2.c source). For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
      */
     public static Path findBeside(Path modelPath) {
         Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
@@ -81,12 +82,13 @@ public final class Tokenizers {
         } else {
             names.add("tokenizer.json");
             names.add("tokenizer.model");
+            names.add("tokenizer.bin");
         }
         for (String n : names) {
             Path p = dir.resolve(n);
             if (Files.isRegularFile(p)) return p;
         }
-        return llama2c ? onlyTokBin(dir) : null;
+        return onlyTokBin(dir);
     }
 
     /** The vocabulary size in a llama2.c checkpoint header (legacy or "ak42" versioned), or -1. */

@@ -16,13 +16,8 @@ import sleb.util.UsageException;
 
 public class BenchCommandTest {
     @Test
-    public void removeRatioRoundsUp() {
-        assertEquals(BenchCommandAccess.blocksToRemove(0.2, 12), 3);  // 2.4 -> 3
-        assertEquals(BenchCommandAccess.blocksToRemove(0.1, 30), 3);  // exactly 3, not 3.0000000000000004 -> 4
-        assertEquals(BenchCommandAccess.blocksToRemove(0.2, 10), 2);
-        assertEquals(BenchCommandAccess.blocksToRemove(0.2, 32), 7);  // 6.4 -> 7
-        assertEquals(BenchCommandAccess.blocksToRemove(0.01, 12), 1);
-        // the last ones before the final block
+    public void removeLastRatioTakesTheLastBlocksBeforeTheFinalOne() {
+        // the count follows the one rule of sleb.cli.Blocks.countFromRatio (tested in PruneCliErrorsTest)
         assertEquals(BenchCommandAccess.removed(12, null, 0.2), List.of(8, 9, 10));
         assertEquals(BenchCommandAccess.removed(12, List.of(3, 1), null), List.of(1, 3));
         assertEquals(BenchCommandAccess.removed(12, null, null), List.of());
@@ -40,8 +35,8 @@ public class BenchCommandTest {
             {"--mode", "prompt"},
             {"--model", "m", "--synthetic", "stories110m", "--mode", "prompt"},
             {"--synthetic", "stories110m", "--mode", "decode"},
-            {"--synthetic", "stories110m", "--mode", "prompt", "--remove", "1", "--remove-ratio", "0.2"},
-            {"--synthetic", "stories110m", "--mode", "prompt", "--remove-ratio", "1.5"},
+            {"--synthetic", "stories110m", "--mode", "prompt", "--remove", "1", "--remove-last-ratio", "0.2"},
+            {"--synthetic", "stories110m", "--mode", "prompt", "--remove-last-ratio", "1.5"},
             {"--synthetic", "stories110m", "--mode", "prompt", "--batch", "0"},
             {"--synthetic", "stories110m", "--mode", "prompt", "--gen-len", "5"},
             {"--synthetic", "stories110m", "--mode", "generate", "--dtype", "int4"},
@@ -71,13 +66,16 @@ public class BenchCommandTest {
                 + "\"num_hidden_layers\":4,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":50}");
         Path out = dir.resolve("r.json");
         int rc = Main.execute("bench", "--synthetic", dir.toString(), "--mode", "generate", "--batch", "2", "--prompt-len", "3",
-                "--gen-len", "4", "--iters", "2", "--warmup", "0", "--threads", "2", "--remove-ratio", "0.2",
+                "--gen-len", "4", "--iters", "2", "--warmup", "0", "--threads", "2", "--remove-last-ratio", "0.2",
                 "--peak-gflops", "10", "--peak-gbs", "5", "--out", out.toString(), "--md", dir.resolve("b.md").toString());
         assertEquals(rc, 0);
         JsonObject j = JsonParser.parseString(Files.readString(out)).getAsJsonObject();
         assertEquals(j.get("removed").getAsJsonArray().size(), 1); // ceil(0.8) = 1: block 2
         assertEquals(j.get("removed").getAsJsonArray().get(0).getAsInt(), 2);
         assertEquals(j.get("results").getAsJsonArray().size(), 2);
+        JsonObject check = j.getAsJsonObject("check"); // the verdict on the timings travels with them
+        assertEquals(check.get("ideal_speedup").getAsDouble(), 4.0 / 3, 1e-12);
+        assertTrue(check.has("trustworthy") && check.has("load_average") && check.has("warnings"), check.toString());
         assertTrue(Files.size(dir.resolve("r.png")) > 1000);
         String md = Files.readString(dir.resolve("b.md"));
         assertTrue(md.contains("<!-- rows:cpu-generate -->") && md.contains("| 1/4 |") && md.contains("`sleb bench --synthetic"), md);

@@ -55,7 +55,7 @@ public class EvalResumeTest {
         assertEquals(got, want, 0.0, "windows are summed in order either way, so the totals are identical");
 
         CliRun changed = CliRun.run(args(model, text, 64, 6, cut, "--resume"));
-        changed.assertErrorLine("changed --seqlen", "seqlen differs");
+        changed.assertErrorLine("changed --seqlen", "seqlen differs from the run in " + cut + " (128 there, 64 now)"); // integers as integers
         CliRun missing = CliRun.run(args(model, text, 6, dir.resolve("none.json"), "--resume"));
         missing.assertErrorLine("missing results file", "does not exist");
     }

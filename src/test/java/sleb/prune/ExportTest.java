@@ -72,6 +72,39 @@ public class ExportTest {
         assertEquals(pb, pa, a.out + " / " + b.out);
     }
 
+    /**
+     * An HF directory exported from a llama2.c source is usable at once: eval finds the tokenizer copied into it
+     * without --tokenizer, and measures the source's perplexity with the same blocks removed (relative 1e-4:
+     * the permuted q/k rows give the same products in another summation order, and ppl prints 4 decimals).
+     */
+    @Test
+    public void hfExportFromLlama2cFindsItsOwnTokenizer() throws Exception {
+        Path bin = SharedData.require("models/stories260K/stories260K.bin");
+        Path text = SharedData.require("data/wikitext-2-raw/wiki.test.raw");
+        Path out = Files.createTempDirectory("export").resolve("hf");
+        sleb.CliRun e = sleb.CliRun.run("export", "--model", bin.toString(), "--remove", "1,3", "--out", out.toString(), "--format", "hf");
+        assertEquals(e.code, 0, e.err);
+        String[] common = {"--data", "wikitext2=" + text, "--seqlen", "256", "--max-windows", "4", "--no-bos", "--device", "cpu"};
+        sleb.CliRun a = sleb.CliRun.run(sleb.CliRun.concat(new String[] {"eval", "--model", bin.toString(), "--remove", "1,3"}, common));
+        sleb.CliRun b = sleb.CliRun.run(sleb.CliRun.concat(new String[] {"eval", "--model", out.toString()}, common));
+        assertEquals(a.code, 0, a.err);
+        assertEquals(b.code, 0, b.err);
+        double pa = Double.parseDouble(a.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1")), pb = Double.parseDouble(b.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"));
+        assertTrue(Math.abs(pa - pb) <= 1e-4 * pa, pa + " vs " + pb);
+        sleb.CliRun g = sleb.CliRun.run("generate", "--model", out.toString(), "--prompt", "Once", "--max-tokens", "4", "--device", "cpu");
+        assertEquals(g.code, 0, g.err);
+        // a tokenizer given under a name the lookup would not find is copied under one it does
+        Path dir = Files.createTempDirectory("export-renamed");
+        Path renamed = Files.copy(bin.resolveSibling("tok512.bin"), dir.resolve("my-vocab.bin"));
+        Path src = Files.createSymbolicLink(dir.resolve("stories260K.bin"), bin);
+        Path out2 = dir.resolve("hf");
+        sleb.CliRun e2 = sleb.CliRun.run("export", "--model", src.toString(), "--tokenizer", renamed.toString(), "--remove", "1,3", "--out", out2.toString(), "--format", "hf");
+        assertEquals(e2.code, 0, e2.err);
+        sleb.CliRun c = sleb.CliRun.run(sleb.CliRun.concat(new String[] {"eval", "--model", out2.toString()}, common));
+        assertEquals(c.code, 0, c.err);
+        assertEquals(c.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"), b.out.replaceAll("(?s).*ppl ([0-9.]+).*", "$1"));
+    }
+
     /** llama2.c to Hugging Face: q/k rows permuted to rotate-half; with nothing removed it is the shared HF conversion. */
     @Test
     public void llama2cToHf() throws Exception {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.testng.annotations.Test;
 import sleb.CliRun;
 import sleb.SharedData;
+import sleb.cli.Blocks;
 
 /** `sleb prune` refuses bad requests with exit code 2 and one line that says what to change. */
 public class PruneCliErrorsTest {
@@ -27,19 +28,19 @@ public class PruneCliErrorsTest {
     @Test
     public void tooManyRemovals() throws Exception {
         Path out = Files.createTempDirectory("prune-err").resolve("run.json");
-        refused(CliRun.run(base(out, "--remove", "4")), "leave 3 candidates, so at most 3 can be removed");
-        refused(CliRun.run(base(out, "--remove", "5", "--early-barrier", "0", "--latter-barrier", "0")), "would leave no block");
-        refused(CliRun.run(base(out, "--remove", "0")), "--remove must be at least 1");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "4")), "leave 3 candidates, so at most 3 can be removed");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "5", "--early-barrier", "0", "--latter-barrier", "0")), "would leave no block");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "0")), "--num-remove-blocks must be at least 1, got 0");
     }
 
     @Test
     public void badFlags() throws Exception {
         Path out = Files.createTempDirectory("prune-err").resolve("run.json");
-        refused(CliRun.run(base(out, "--remove", "1", "--metric", "magnitude")), "--metric magnitude is not one of");
-        refused(CliRun.run(base(out, "--remove", "1", "--calib-sampling", "shuffled")), "--calib-sampling shuffled is not one of");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "1", "--metric", "magnitude")), "--metric magnitude is not one of");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "1", "--calib-sampling", "shuffled")), "--calib-sampling shuffled is not one of");
         refused(CliRun.run(base(out, "--remove-ratio", "1.5")), "--remove-ratio must be between 0 and 1");
-        refused(CliRun.run(base(out, "--remove", "1", "--remove-ratio", "0.2")), "mutually exclusive");
-        refused(CliRun.run(base(out)), "Missing required argument");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "1", "--remove-ratio", "0.2")), "not both");
+        refused(CliRun.run(base(out)), "give the number of blocks to remove: --num-remove-blocks N or --remove-ratio R");
         assertTrue(!Files.exists(out));
     }
 
@@ -49,18 +50,98 @@ public class PruneCliErrorsTest {
         Path small = dir.resolve("small.txt");
         Files.writeString(small, "Once upon a time there was a little dog. ".repeat(10));
         String m = SharedData.require("models/stories260K/stories260K.bin").toString();
-        String[] common = {"prune", "--model", m, "--calib", small.toString(), "--seqlen", "256", "--no-bos", "--quiet", "--remove", "1", "--out", dir.resolve("r.json").toString()};
+        String[] common = {"prune", "--model", m, "--calib", small.toString(), "--seqlen", "256", "--no-bos", "--quiet", "--num-remove-blocks", "1", "--out", dir.resolve("r.json").toString()};
         CliRun r = CliRun.run(CliRun.concat(common, "--calib-sampling", "contiguous", "--nsamples", "4"));
         refused(r, "complete windows of --seqlen 256, but --nsamples 4 asks for 4");
         refused(CliRun.run(CliRun.concat(common, "--calib-sampling", "random", "--nsamples", "4")), "random sampling of --seqlen 256 windows needs at least 257");
         refused(CliRun.run(CliRun.concat(common, "--calib-sampling", "rows", "--nsamples", "4")), "has 1 rows but --nsamples 4");
-        refused(CliRun.run(CliRun.concat(new String[] {"prune", "--model", m, "--calib", dir.resolve("nope.txt").toString(), "--remove", "1", "--quiet"})), "does not exist");
+        refused(CliRun.run(CliRun.concat(new String[] {"prune", "--model", m, "--calib", dir.resolve("nope.txt").toString(), "--num-remove-blocks", "1", "--quiet"})), "does not exist");
     }
 
+    /** ceil(R x n) on R as written, the one rule of prune's --remove-ratio and bench's --remove-last-ratio. */
     @Test
     public void ratioRoundsUp() {
-        assertEquals(BlockSearch.removeFromRatio(0.2, 32), 7); // ceil(6.4), as the official latency script
-        assertEquals(BlockSearch.removeFromRatio(0.25, 32), 8);
-        assertEquals(BlockSearch.removeFromRatio(0.2, 5), 1);
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 32), 7); // ceil(6.4), as the official latency.py
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.25, 32), 8);
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 5), 1);
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 12), 3);  // 2.4 -> 3
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.1, 30), 3);  // exactly 3 as written (the binary product is 3.0000000000000004)
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.07, 100), 7); // the binary product is 7.000000000000001
+        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.30000000001, 10), 4); // 3.0000000001 -> 4 (a 1e-9 nudge said 3)
+        // bench's --remove-last-ratio counts with the same rule: the last 4 before the final block of 10
+        assertEquals(sleb.cli.BenchCommandAccess.removed(10, null, 0.30000000001), java.util.List.of(5, 6, 7, 8));
+    }
+
+    /** The count prune used to read from --remove is refused, naming the new flag (--remove is a block list elsewhere). */
+    @Test
+    public void oldRemoveSpellingIsRefused() throws Exception {
+        Path out = Files.createTempDirectory("prune-err").resolve("run.json");
+        refused(CliRun.run(base(out, "--remove", "2")), "prune --remove N is now --num-remove-blocks N");
+        assertTrue(!Files.exists(out));
+        CliRun b = CliRun.run("bench", "--synthetic", "stories110m", "--mode", "prompt", "--remove-ratio", "0.2");
+        b.assertErrorLine("bench's old ratio flag", "bench --remove-ratio R is now --remove-last-ratio R");
+    }
+
+    /**
+     * Everything prune could only find wrong after the selection is refused before the model is loaded: exit 2,
+     * stderr holds the error line alone (no "model:" line, so nothing was loaded and no candidate ran), no output.
+     */
+    @Test
+    public void badOutputsAndInputsFailBeforeAnyBlockIsEvaluated() throws Exception {
+        Path dir = Files.createTempDirectory("prune-pre");
+        Path out = dir.resolve("run.json");
+        Path full = Files.createDirectories(dir.resolve("full"));
+        Files.writeString(full.resolve("keep.txt"), "x");
+        Path file = Files.writeString(dir.resolve("file.txt"), "x");
+        String hf = SharedData.require("models/stories260K-hf").toString();
+        String test = SharedData.require("data/wikitext-2-raw/wiki.test.raw").toString();
+        Object[][] cases = {
+            {new String[] {"--export", full.toString()}, "--export " + full + " exists and is not empty"},
+            {new String[] {"--export", out.toString()}, "--out and --export are the same path"},
+            {new String[] {"--export", file.resolve("sub").toString()}, "is a file, not a directory"},
+            {new String[] {"--eval", "wikitext2=" + dir.resolve("missing.raw")}, "--eval wikitext2 " + dir.resolve("missing.raw") + " does not exist"},
+            {new String[] {"--eval", "wikitext2=" + full}, "is a directory; give a file"},
+            {new String[] {"--eval", "wikitext2=" + test, "--eval-max-windows", "0"}, "--eval-max-windows must be at least 1, got 0"},
+            {new String[] {"--batch", "-3"}, "--batch must be at least 1, got -3"},
+        };
+        for (Object[] c : cases) {
+            String[] extra = (String[]) c[0];
+            String[] args = CliRun.concat(base(out, "--num-remove-blocks", "1"), extra);
+            CliRun r = CliRun.run(args);
+            refused(r, (String) c[1]);
+            assertEquals(r.err.strip().split("\n").length, 1, "only the error line: nothing loaded, no candidate evaluated: " + r.err);
+            assertEquals(r.out, "", r.out);
+            assertTrue(!Files.exists(out) && !Files.exists(dir.resolve("exp")) && !Files.exists(dir.resolve("e")), String.join(" ", extra));
+        }
+        String calib = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
+        CliRun llama2cFromHf = CliRun.run("prune", "--model", hf, "--calib", calib, "--num-remove-blocks", "1", "--quiet", "--out", out.toString(),
+                "--export", dir.resolve("e").toString(), "--format", "llama2c");
+        refused(llama2cFromHf, "--format llama2c needs a llama2.c source model");
+        refused(CliRun.run("prune", "--model", hf, "--calib", full.toString(), "--num-remove-blocks", "1", "--quiet", "--out", out.toString()),
+                "--calib " + full + " is a directory");
+        assertEquals(llama2cFromHf.err.strip().split("\n").length, 1, llama2cFromHf.err);
+        refused(CliRun.run(base(full, "--num-remove-blocks", "1")), "--out " + full + " is a directory");
+        Path inside = dir.resolve("exp/run.json");
+        refused(CliRun.run(base(inside, "--num-remove-blocks", "1", "--export", dir.resolve("exp").toString())),
+                "--out " + inside + " is inside --export " + dir.resolve("exp"));
+        assertTrue(!Files.exists(dir.resolve("exp")));
+    }
+
+    /** A failure after the selection says that --resume finishes the job from the saved selection, and it does. */
+    @Test
+    public void failureAfterSelectionSaysResumeFinishesIt() throws Exception {
+        Path dir = Files.createTempDirectory("prune-late");
+        Path out = dir.resolve("run.json");
+        Path notC4 = Files.writeString(dir.resolve("plain.txt"), "plain text, not C4 JSON lines\n");
+        CliRun r = CliRun.run(base(out, "--num-remove-blocks", "1", "--eval", "c4=" + notC4));
+        refused(r, "the selection is saved in " + out + ": fix this and run the same `sleb prune ... --resume`");
+        assertTrue(r.err.contains(notC4 + " line 1 is not valid JSON"), r.err);
+        String order = PruneState.read(out).removal_order.toString();
+        CliRun again = CliRun.run(base(out, "--num-remove-blocks", "1", "--resume"));
+        assertEquals(again.code, 0, again.err);
+        assertTrue(again.err.contains("resume: " + out + " has 1 removal(s) " + order), again.err);
+        assertEquals(PruneState.read(out).status, "done");
+        // a refused resume prints the run file's numbers as they were written: 1, not 1.0
+        refused(CliRun.run(base(out, "--num-remove-blocks", "2", "--resume")), "the setting 'num_remove_blocks' changed (1 in the run file, 2 now)");
     }
 }

@@ -27,7 +27,7 @@ public class PruneZeroShotTest {
         Path zs = SharedData.require("data/zeroshot");
         Path out = Files.createTempDirectory("sleb-pz").resolve("run.json");
         int code = Main.execute("prune", "--device", "cpu", "--model", model.toString(), "--calib", calib.toString(),
-                "--calib-sampling", "contiguous", "--nsamples", "4", "--seqlen", "128", "--no-bos", "--remove", "1",
+                "--calib-sampling", "contiguous", "--nsamples", "4", "--seqlen", "128", "--no-bos", "--num-remove-blocks", "1",
                 "--zeroshot", "piqa", "--zeroshot-dir", zs.toString(), "--zeroshot-limit", "12", "--quiet", "--out", out.toString());
         assertEquals(code, 0);
         JsonObject run = JsonParser.parseString(Files.readString(out)).getAsJsonObject();

@@ -38,7 +38,7 @@ public class ResumeKillTest {
 
     private List<String> args(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("prune", "--model", model, "--calib", calib.toString(), "--calib-sampling", "random",
-                "--nsamples", "16", "--seqlen", "128", "--seed", "3", "--remove", "4", "--early-barrier", "0", "--latter-barrier", "0",
+                "--nsamples", "16", "--seqlen", "128", "--seed", "3", "--num-remove-blocks", "4", "--early-barrier", "0", "--latter-barrier", "0",
                 "--batch", "2", "--no-bos", "--quiet", "--out", out.toString()));
         a.addAll(List.of(extra));
         return a;
