@@ -11,7 +11,7 @@ import sleb.util.Progress;
  * Loglikelihood requests as lm-evaluation-harness's HFLM scores them: the continuation's tokens are those of
  * (context + continuation) past the context's own tokens, trailing whitespace of the context moving to the
  * continuation first; an empty context becomes a lone BOS; inputs longer than the model's window lose tokens
- * on the left. loglik = -sum of the per-position NLL over the continuation's tokens.
+ * on the left by the harness's rule (see {@link #encode}). loglik = -sum of the per-position NLL over the continuation's tokens.
  */
 public final class Scorer {
     private Scorer() {}
@@ -38,7 +38,11 @@ public final class Scorer {
         return new int[][] {ctx, Arrays.copyOfRange(whole, cut, whole.length)};
     }
 
-    /** One request, BOS first when {@code bos}; left-truncated to {@code maxLen} tokens. */
+    /**
+     * One request, BOS first when {@code bos}. With {@code maxLen} &gt; 0 the harness's rule applies: the model reads
+     * (context + continuation)[-(maxLen+1):][:-1], so a request of maxLen+1 tokens is whole (its last token is
+     * only a target) and a longer one keeps its last maxLen+1 tokens; {@code truncated} says tokens were dropped.
+     */
     public static Encoded encode(Tokenizer tok, String context, String continuation, boolean bos, int maxLen) {
         int[] ctx, cont;
         if (context.isEmpty()) {
@@ -56,8 +60,8 @@ public final class Scorer {
         System.arraycopy(cont, 0, all, ctx.length, cont.length);
         int start = ctx.length;
         boolean truncated = false;
-        if (maxLen > 1 && all.length > maxLen) {
-            int drop = all.length - maxLen;
+        if (maxLen > 0 && all.length > maxLen + 1) {
+            int drop = all.length - (maxLen + 1);
             all = Arrays.copyOfRange(all, drop, all.length);
             start = Math.max(1, start - drop);
             truncated = true;
