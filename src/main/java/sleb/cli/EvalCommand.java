@@ -35,7 +35,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows (default: all)")
     int maxWindows;
 
-    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says)")
+    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--batch", defaultValue = "0", description = "windows per forward pass (default: enough for ~2048 tokens)")
@@ -52,7 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);
-            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
             ResultsFile st = new ResultsFile();

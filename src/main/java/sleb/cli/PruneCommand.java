@@ -70,7 +70,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "0", description = "calibration windows per forward pass (default: enough for ~2048 tokens)")
     int batch;
 
-    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the calibration stream (default: as the tokenizer's config says)")
+    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the calibration stream (default: as the tokenizer's config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--out", defaultValue = "run.json", paramLabel = "FILE", description = "run file: results and resumable state (default: ${DEFAULT-VALUE}); the chart goes beside it as .png")
@@ -136,7 +136,7 @@ public final class PruneCommand implements Callable<Integer> {
             int remove = amount.remove != null ? amount.remove : BlockSearch.removeFromRatio(amount.ratio, n);
             BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
-            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             Calibration cal = Calibration.load(calib, s, nsamples, seqlen, seed, tok, addBos);
             int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
 
