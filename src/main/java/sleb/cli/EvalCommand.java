@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
+import sleb.eval.ContextLength;
 import sleb.eval.Perplexity;
 import sleb.eval.TextDatasets;
 import sleb.eval.TokenStream;
@@ -29,8 +30,8 @@ public final class EvalCommand implements Callable<Integer> {
             description = "dataset to evaluate; NAME wikitext2, ptb or c4 picks the official preparation, any other reads the file as it is (.jsonl/.jsonl.gz: \"text\" fields)")
     List<String> data;
 
-    @Option(names = "--seqlen", defaultValue = "2048", description = "window length in tokens (default: ${DEFAULT-VALUE})")
-    int seqlen;
+    @Option(names = "--seqlen", description = "window length in tokens (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len); longer than that warns")
+    Integer seqlen;
 
     @Option(names = "--max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows (default: all)")
     int maxWindows;
@@ -45,7 +46,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        if (seqlen != null && seqlen < 2) throw new UsageException("--seqlen must be at least 2");
         results.check();
         List<TextDatasets.Spec> specs = new ArrayList<>();
         for (String d : data) specs.add(TextDatasets.Spec.parse(d));
@@ -55,6 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
             boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
+            final int seqlen = ContextLength.choose(this.seqlen, model, "--seqlen", System.err);
             ResultsFile st = new ResultsFile();
             st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
             st.settings.put("removed", new ArrayList<>(remove));
@@ -67,6 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
             st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
+                ContextLength.checkFits(lm, batch > 0 ? batch : Perplexity.autoBatch(seqlen), seqlen, "--seqlen");
                 for (TextDatasets.Spec spec : specs) {
                     if (st.row(spec.name) != null) {
                         System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));

@@ -15,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
+import sleb.eval.ContextLength;
 import sleb.eval.Perplexity;
 import sleb.eval.TextDatasets;
 import sleb.eval.TokenStream;
@@ -44,8 +45,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (rows for --calib-sampling rows) (default: ${DEFAULT-VALUE})")
     int nsamples;
 
-    @Option(names = "--seqlen", defaultValue = "2048", description = "tokens per calibration window (default: ${DEFAULT-VALUE})")
-    int seqlen;
+    @Option(names = "--seqlen", description = "tokens per calibration window (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len); longer than that warns")
+    Integer seqlen;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed for random/rows sampling, as Python's random.seed (default: ${DEFAULT-VALUE})")
     long seed;
@@ -88,7 +89,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "NAME=PATH", description = "perplexity before and after pruning on this dataset (NAME wikitext2, ptb, c4 or any)")
     List<String> evals = new ArrayList<>();
 
-    @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen)")
+    @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen's value)")
     Integer evalSeqlen;
 
     @Option(names = "--eval-max-windows", defaultValue = "0", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
@@ -118,7 +119,8 @@ public final class PruneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BlockSearch.Metric m = BlockSearch.Metric.parse(metric);
         Calibration.Sampling s = Calibration.Sampling.parse(sampling);
-        if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        if (seqlen != null && seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        if (evalSeqlen != null && evalSeqlen < 2) throw new UsageException("--eval-seqlen must be at least 2");
         if (nsamples < 1) throw new UsageException("--nsamples must be at least 1");
         if (batch < 0) throw new UsageException("--batch must be positive");
         if (cacheMib != null && cacheMib < 0) throw new UsageException("--cache-mib must be 0 or more");
@@ -137,6 +139,8 @@ public final class PruneCommand implements Callable<Integer> {
             BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
             boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
+            final int seqlen = ContextLength.choose(this.seqlen, model, "--seqlen", System.err);
+            final int el = evalSeqlen != null ? ContextLength.choose(evalSeqlen, model, "--eval-seqlen", System.err) : seqlen;
             Calibration cal = Calibration.load(calib, s, nsamples, seqlen, seed, tok, addBos);
             int b = batch > 0 ? batch : Perplexity.autoBatch(seqlen);
 
@@ -181,6 +185,8 @@ public final class PruneCommand implements Callable<Integer> {
             Path chart = chartPath(out);
             final PruneState state = st;
             try (LoadedModel lm = be.load(model)) {
+                ContextLength.checkFits(lm, b, seqlen, "--seqlen");
+                if (!specs.isEmpty()) ContextLength.checkFits(lm, Perplexity.autoBatch(el), el, evalSeqlen != null ? "--eval-seqlen" : "--seqlen");
                 long budget = cacheMib != null ? cacheMib << 20 : lm.defaultCacheBytes();
                 if (state.status.equals("selecting")) {
                     state.save(out);
@@ -197,7 +203,6 @@ public final class PruneCommand implements Callable<Integer> {
                 if (!specs.isEmpty()) {
                     if (state.eval_dense == null) state.eval_dense = new LinkedHashMap<>();
                     if (state.eval_pruned == null) state.eval_pruned = new LinkedHashMap<>();
-                    int el = evalSeqlen != null ? evalSeqlen : seqlen;
                     for (TextDatasets.Spec spec : specs) {
                         int[][] w = null;
                         for (int pass = 0; pass < 2; pass++) {
