@@ -51,6 +51,21 @@ public interface LoadedModel extends AutoCloseable {
      */
     default long defaultCacheBytes() { return Runtime.getRuntime().maxMemory() / 4; }
 
+    /** Bytes free now for a forward pass's working buffers: on the CPU, the JVM heap not in use. */
+    default long freeWorkingBytes() {
+        Runtime r = Runtime.getRuntime();
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
+    }
+
+    /** {@link #freeWorkingBytes()} once garbage is collected (asked only before refusing a run for lack of memory). */
+    default long freeWorkingBytesAfterCollection() {
+        System.gc();
+        return freeWorkingBytes();
+    }
+
+    /** How to get more working memory on this backend, for the refusal's last words. */
+    default String freeWorkingBytesHint() { return ", or raise the heap (e.g. SLEB_JAVA_OPTS=-Xmx100g)"; }
+
     /** A decoding session with a KV cache of {@code maxLen} positions for {@code batch} sequences. */
     DecodeSession newSession(int batch, int maxLen, int[] blocks);
 

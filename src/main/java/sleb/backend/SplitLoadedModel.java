@@ -118,6 +118,23 @@ public final class SplitLoadedModel implements LoadedModel {
         return min;
     }
 
+    /** Each part runs the whole batch through its blocks: the part with the least free memory bounds it. */
+    @Override
+    public long freeWorkingBytes() {
+        long min = Long.MAX_VALUE;
+        for (LoadedModel p : parts) min = Math.min(min, p.freeWorkingBytes());
+        return min;
+    }
+
+    @Override
+    public long freeWorkingBytesAfterCollection() {
+        long min = Long.MAX_VALUE;
+        for (LoadedModel p : parts) min = Math.min(min, p.freeWorkingBytesAfterCollection());
+        return min;
+    }
+
+    @Override public String freeWorkingBytesHint() { return parts[0].freeWorkingBytesHint(); }
+
     @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         for (int b : blocks)

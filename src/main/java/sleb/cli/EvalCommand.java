@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
+import sleb.eval.ContextLength;
 import sleb.eval.Perplexity;
 import sleb.eval.TextDatasets;
 import sleb.eval.TokenStream;
@@ -29,13 +30,13 @@ public final class EvalCommand implements Callable<Integer> {
             description = "dataset to evaluate; NAME wikitext2, ptb or c4 picks the official preparation, any other reads the file as it is (.jsonl/.jsonl.gz: \"text\" fields)")
     List<String> data;
 
-    @Option(names = "--seqlen", defaultValue = "2048", description = "window length in tokens (default: ${DEFAULT-VALUE})")
-    int seqlen;
+    @Option(names = "--seqlen", description = "window length in tokens (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len); longer than that warns")
+    Integer seqlen;
 
     @Option(names = "--max-windows", paramLabel = "K", description = "evaluate at most K windows (default: all)")
     Integer maxWindows;
 
-    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says)")
+    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the stream (default: as the tokenizer's own config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--batch", paramLabel = "B", description = "windows per forward pass (default: enough for ~2048 tokens)")
@@ -48,7 +49,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (seqlen < 2) throw new UsageException("--seqlen must be at least 2");
+        NumberChecks.atLeast("--seqlen", seqlen, 2);
         NumberChecks.atLeast("--max-windows", maxWindows, 1);
         NumberChecks.atLeast("--batch", batch, 1);
         results.check();
@@ -61,9 +62,10 @@ public final class EvalCommand implements Callable<Integer> {
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);
-            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));
+            final int seqlen = ContextLength.choose(this.seqlen, model, "--seqlen", System.err);
             ResultsFile st = new ResultsFile();
             st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
             st.settings.put("removed", new ArrayList<>(remove));
@@ -76,6 +78,7 @@ public final class EvalCommand implements Callable<Integer> {
             st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
+                ContextLength.checkFits(lm, batch > 0 ? batch : Perplexity.autoBatch(seqlen), seqlen, "--seqlen");
                 for (TextDatasets.Spec spec : specs) {
                     if (st.row(spec.name) != null) {
                         System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));

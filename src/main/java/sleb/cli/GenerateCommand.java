@@ -11,12 +11,13 @@ import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
+import sleb.util.UsageException;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Greedy decoding with a KV cache: a sanity check a person can read.")
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions opts;
 
-    @Option(names = "--prompt", defaultValue = "", description = "text to continue (default: start from BOS alone)")
+    @Option(names = "--prompt", defaultValue = "", description = "text to continue, after BOS where the tokenizer has one (default: start from BOS alone; required for a tokenizer without BOS)")
     String prompt;
 
     @Option(names = "--max-tokens", defaultValue = "128", description = "tokens to generate (default: ${DEFAULT-VALUE})")
@@ -32,10 +33,9 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);
-            int[] ids = tok.encode(prompt);
-            int[] input = new int[ids.length + 1];
-            input[0] = tok.bosId();
-            System.arraycopy(ids, 0, input, 1, ids.length);
+            int[] input = sleb.eval.TokenStream.of(tok, prompt, tok.hasBos());
+            if (input.length == 0)
+                throw new UsageException("the tokenizer (" + tok.describe() + ") has no BOS token to start from; give --prompt TEXT");
             int maxLen = input.length + maxTokens;
             try (LoadedModel lm = be.load(model); DecodeSession s = lm.newSession(1, maxLen, keep)) {
                 System.out.print(prompt);

@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
+import sleb.eval.ContextLength;
 import sleb.eval.Perplexity;
 import sleb.eval.TextDatasets;
 import sleb.eval.TokenStream;
@@ -43,8 +44,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (rows for --calib-sampling rows) (default: ${DEFAULT-VALUE})")
     int nsamples;
 
-    @Option(names = "--seqlen", defaultValue = "2048", description = "tokens per calibration window (default: ${DEFAULT-VALUE})")
-    int seqlen;
+    @Option(names = "--seqlen", description = "tokens per calibration window (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len); longer than that warns")
+    Integer seqlen;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed for random/rows sampling, as Python's random.seed (default: ${DEFAULT-VALUE})")
     long seed;
@@ -71,7 +72,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", description = "calibration windows per forward pass (default: enough for ~2048 tokens)")
     Integer batch;
 
-    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the calibration stream (default: as the tokenizer's config says)")
+    @Option(names = "--bos", negatable = true, description = "put one BOS token at the start of the calibration stream (default: as the tokenizer's config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--out", defaultValue = "run.json", paramLabel = "FILE", description = "run file: results and resumable state (default: ${DEFAULT-VALUE}); the chart goes beside it as .png")
@@ -89,7 +90,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "NAME=PATH", description = "perplexity before and after pruning on this dataset (NAME wikitext2, ptb, c4 or any)")
     List<String> evals = new ArrayList<>();
 
-    @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen)")
+    @Option(names = "--eval-seqlen", paramLabel = "L", description = "window length for --eval (default: --seqlen's value)")
     Integer evalSeqlen;
 
     @Option(names = "--eval-max-windows", paramLabel = "K", description = "evaluate at most K windows per --eval dataset (default: all)")
@@ -152,7 +153,9 @@ public final class PruneCommand implements Callable<Integer> {
             int remove = numRemoveBlocks != null ? numRemoveBlocks : Blocks.countFromRatio("--remove-ratio", removeRatio, n);
             BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
-            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
+            final int seqlen = ContextLength.choose(this.seqlen, model, "--seqlen", System.err);
+            final int el = evalSeqlen != null ? ContextLength.choose(evalSeqlen, model, "--eval-seqlen", System.err) : seqlen;
             Calibration cal = Calibration.load(calib, s, nsamples, seqlen, seed, tok, addBos);
             int b = batch != null ? batch : Perplexity.autoBatch(seqlen);
 
@@ -197,6 +200,8 @@ public final class PruneCommand implements Callable<Integer> {
             Path chart = chartPath(out);
             final PruneState state = st;
             try (LoadedModel lm = be.load(model)) {
+                ContextLength.checkFits(lm, b, seqlen, "--seqlen");
+                if (!specs.isEmpty()) ContextLength.checkFits(lm, Perplexity.autoBatch(el), el, evalSeqlen != null ? "--eval-seqlen" : "--seqlen");
                 long budget = cacheMib != null ? cacheMib << 20 : lm.defaultCacheBytes();
                 if (state.status.equals("selecting")) {
                     state.save(out);
@@ -214,7 +219,6 @@ public final class PruneCommand implements Callable<Integer> {
                 if (!specs.isEmpty()) {
                     if (state.eval_dense == null) state.eval_dense = new LinkedHashMap<>();
                     if (state.eval_pruned == null) state.eval_pruned = new LinkedHashMap<>();
-                    int el = evalSeqlen != null ? evalSeqlen : seqlen;
                     int maxWindows = evalMaxWindows == null ? 0 : evalMaxWindows; // 0: all
                     for (TextDatasets.Spec spec : specs) {
                         int[][] w = null;

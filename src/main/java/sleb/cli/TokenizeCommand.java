@@ -21,7 +21,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "NAME=PATH", description = "dataset, with eval's presets")
     String data;
 
-    @Option(names = "--bos", negatable = true, description = "one BOS at the start (default: as the tokenizer's config says)")
+    @Option(names = "--bos", negatable = true, description = "one BOS at the start (default: as the tokenizer's config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output file of int32 ids")
@@ -33,7 +33,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         opts.checkInputs(new Preflight()).inputFile("--data " + spec.name, spec.path).outputFile("--out", out).check();
         try (Model model = opts.openModel()) {
             Tokenizer tok = opts.openTokenizer(model);
-            int[] ids = TokenStream.of(tok, TextDatasets.load(spec), bos != null ? bos : tok.addsBosByDefault());
+            int[] ids = TokenStream.of(tok, TextDatasets.load(spec), sleb.tokenizer.Tokenizers.bos(bos, tok));
             ByteBuffer b = ByteBuffer.allocate(4 * ids.length).order(ByteOrder.LITTLE_ENDIAN);
             for (int id : ids) b.putInt(id);
             AtomicFiles.write(out, b.array());

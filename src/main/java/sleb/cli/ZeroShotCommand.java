@@ -42,7 +42,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
     List<Integer> remove = new ArrayList<>();
 
-    @Option(names = "--bos", negatable = true, description = "put BOS before every request (default: as the tokenizer's own config says)")
+    @Option(names = "--bos", negatable = true, description = "put BOS before every request (default: as the tokenizer's own config says; refused for a tokenizer without BOS)")
     Boolean bos;
 
     @Option(names = "--batch", paramLabel = "B", description = "requests per forward pass (default: about 4096 tokens per pass)")
@@ -86,7 +86,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
             int[] keep = Blocks.keep(model.config().nLayers, remove);
-            boolean addBos = bos != null ? bos : tok.addsBosByDefault();
+            boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off")
                     + "; removed blocks " + remove);

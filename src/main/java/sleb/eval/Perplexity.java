@@ -5,7 +5,8 @@ import sleb.util.Progress;
 
 /**
  * The SLEB protocol: non-overlapping windows of seqlen tokens, PPL = exp(mean NLL over positions
- * 1..seqlen-1 of every window), run with only the given blocks.
+ * 1..seqlen-1 of every window), run with only the given blocks. A window with a non-finite loss stops the
+ * run with a line naming it and the removed blocks ({@link FiniteLoss}).
  */
 public final class Perplexity {
     public static final class Result {
@@ -67,7 +68,14 @@ public final class Perplexity {
             for (int i = start; i < windows.length; i += batch) {
                 int n = Math.min(batch, windows.length - i);
                 int[][] b = java.util.Arrays.copyOfRange(windows, i, i + n);
-                for (double v : model.nll(b, blocks)) nll += v;
+                double[] per = model.nll(b, blocks);
+                for (int j = 0; j < per.length; j++) {
+                    if (!Double.isFinite(per[j]))
+                        FiniteLoss.check(per[j], String.format("%s: window %d of %d (tokens %d..%d of the stream), removed blocks %s",
+                                dataset, i + j, windows.length, (long) (i + j) * seqlen, (long) (i + j + 1) * seqlen - 1,
+                                FiniteLoss.removed(model.config().nLayers, blocks)));
+                    nll += per[j];
+                }
                 bar.step(n);
                 long now = System.nanoTime();
                 if (checkpoint != null && (now - lastSave > 5_000_000_000L || i + n == windows.length)) {

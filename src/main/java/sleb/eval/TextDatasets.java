@@ -17,7 +17,8 @@ import sleb.util.UsageException;
 
 /**
  * Reads evaluation text the way the official SLEB code / GPTQ-style loaders prepare it, by preset name:
- * wikitext2 (the raw file as it is), ptb (lines joined with one space), c4 (the first 1100 documents of a
+ * wikitext2 (the raw file as it is), ptb (each line stripped as Hugging Face's ptb_text_only does, then joined
+ * with one space as GPTQ-style loaders do), c4 (the first 1100 documents of a
  * json/jsonl shard joined with one space; the caller cuts the tokens to 256 x seqlen); any other name
  * reads the file as it is, or the "text" fields of a .jsonl/.jsonl.gz joined with blank lines.
  */
@@ -51,8 +52,11 @@ public final class TextDatasets {
         if (!Files.isRegularFile(p)) throw new UsageException("data file " + p + " for '" + spec.name + "' does not exist");
         switch (spec.name) {
             case "ptb": {
-                List<String> lines = readLines(p);
-                return String.join(" ", lines);
+                // Hugging Face's ptb_text_only yields each line stripped as a "sentence" (empty ones included);
+                // GPTQ-style loaders join the sentences with one space
+                List<String> sentences = new ArrayList<>();
+                for (String line : readLines(p)) sentences.add(pythonStrip(line));
+                return String.join(" ", sentences);
             }
             case "c4": {
                 List<String> docs = jsonTexts(p, C4_DOCUMENTS);
@@ -64,6 +68,19 @@ public final class TextDatasets {
                 return readText(p);
             }
         }
+    }
+
+    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
+    static String pythonStrip(String s) {
+        int a = 0, b = s.length();
+        while (a < b && pythonSpace(s.charAt(a))) a++;
+        while (b > a && pythonSpace(s.charAt(b - 1))) b--;
+        return s.substring(a, b);
+    }
+
+    /** str.isspace() for one BMP character: Unicode separators (Zs, Zl, Zp) and the bidi whitespace/separator controls. */
+    private static boolean pythonSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
     }
 
     /** Whether p is read as JSON lines with a "text" field (.jsonl, .jsonl.gz, .json.gz) rather than as plain text. */

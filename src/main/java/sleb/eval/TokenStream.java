@@ -10,6 +10,7 @@ public final class TokenStream {
     public static int[] of(Tokenizer tok, String text, boolean bos) {
         int[] ids = tok.encode(text);
         if (!bos) return ids;
+        if (!tok.hasBos()) throw new IllegalArgumentException(tok.describe() + " has no BOS token; callers check with Tokenizers.bos");
         int[] out = new int[ids.length + 1];
         out[0] = tok.bosId();
         System.arraycopy(ids, 0, out, 1, ids.length);

@@ -11,9 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * llama2.c checkpoints: the legacy format (7 int32 header, fp32 weights, negative vocab_size meaning a
- * separate classifier) and version 1 ("ak42" magic, 256-byte header, fp32). Weights are exposed under
- * Hugging Face names; RoPE pairs adjacent dimensions, as run.c does.
+ * llama2.c checkpoints as llama2.c's export.py writes them: the legacy format (legacy_export: 7 int32 header,
+ * negative vocab_size meaning a separate classifier, fp32 tensors from the embedding on, RoPE tables after the
+ * final norm) and version 1 (version1_export: "ak42" magic, int32 version, the 7 int32, a shared-classifier
+ * byte, zero padding to 256 bytes; fp32 tensors in the order attention norms, ffn norms, final norm,
+ * embedding, wq, wk, wv, wo, w1, w2, w3, classifier; no RoPE tables). Version 2 (int8 Q8_0) is refused.
+ * Weights are exposed under Hugging Face names; RoPE pairs adjacent dimensions, as run.c does.
  */
 public final class Llama2cLoader {
     private static final int MAGIC = 0x616b3432;
@@ -30,10 +33,14 @@ public final class Llama2cLoader {
             head.flip();
             if (head.remaining() < 28) throw new ModelFormatException(file + " is too short to be a llama2.c checkpoint (" + size + " bytes)");
             long offset;
-            boolean shared;
+            boolean shared, versioned = head.getInt(0) == MAGIC;
             int[] h = new int[7];
-            if (head.getInt(0) == MAGIC) {
+            if (versioned) {
+                if (head.remaining() < 256) throw new ModelFormatException(file + " is too short for a llama2.c version header (" + size + " bytes, the header alone is 256)");
                 int version = head.getInt(4);
+                if (version == 2)
+                    throw new ModelFormatException(file + " is llama2.c format version 2 (int8 Q8_0 weights, export.py --version 2), which is not supported;"
+                            + " export the checkpoint with --version 1 (fp32) or 0 (legacy) instead");
                 if (version != 1) throw new ModelFormatException(file + " is llama2.c format version " + version + "; only the legacy format and version 1 (fp32) are supported");
                 head.position(8);
                 for (int i = 0; i < 7; i++) h[i] = head.getInt();
@@ -61,22 +68,37 @@ public final class Llama2cLoader {
                 off[0] += x.byteSize();
                 return x;
             };
+            long freqs = versioned ? 0 : (long) seqLen * headDim; // freq_cis_real and freq_cis_imag, legacy only
             long expected = offset + 4L * ((long) vocab * dim + layers * (2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim + 3L * dim * hidden) + dim
-                    + (long) seqLen * headDim + (shared ? 0 : (long) vocab * dim));
+                    + freqs + (shared ? 0 : (long) vocab * dim));
             if (size < expected)
                 throw new ModelFormatException(file + " is truncated: " + size + " bytes, the header implies " + expected);
-            t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
-            perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
-            perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
-            perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
-            perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
-            perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
-            perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
-            perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
-            perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
-            perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
-            t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
-            off[0] += 4L * seqLen * headDim; // freq_cis_real and freq_cis_imag: recomputed, not read
+            if (versioned) { // export.py version1_export: norms first, then the embedding and the matrices
+                perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
+                perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
+                t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
+                t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
+                perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
+                perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
+                perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
+                perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
+                perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
+                perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
+                perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
+            } else { // export.py legacy_export
+                t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
+                perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
+                perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
+                perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
+                perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
+                perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
+                perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
+                perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
+                perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
+                perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
+                t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
+                off[0] += 4L * freqs; // recomputed, not read
+            }
             if (!shared) t.put("lm_head.weight", l.next("lm_head.weight", new long[] {vocab, dim}));
             return new Model(cfg, t, file, Model.SourceFormat.LLAMA2C, ch);
         } catch (IOException | RuntimeException e) {

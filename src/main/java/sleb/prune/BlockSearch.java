@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import sleb.backend.Activations;
 import sleb.backend.LoadedModel;
+import sleb.eval.FiniteLoss;
 import sleb.util.Progress;
 import sleb.util.UsageException;
 
@@ -117,6 +118,21 @@ public final class BlockSearch {
         return byScore.thenComparingInt(c -> c.block);
     }
 
+    /**
+     * The sum of one batch's per-window values; a non-finite one stops the search with a line naming the calibration
+     * window, the phase, the candidate and the blocks removed before it, so that no block is ranked by NaN.
+     */
+    private double finite(double[] perWindow, String what, int batch, PruneState.Phase ph, int candidate) {
+        double sum = 0;
+        for (int j = 0; j < perWindow.length; j++) {
+            if (!Double.isFinite(perWindow[j]))
+                FiniteLoss.check(perWindow[j], String.format(Locale.ROOT, "%s phase %d, candidate block %d (removed before: %s), calibration window %d (%s)",
+                        metric.label(), ph.phase, candidate, state.removal_order, batch * batches[0].length + j, what));
+            sum += perWindow[j];
+        }
+        return sum;
+    }
+
     private void runPhase(int n) throws java.io.IOException {
         List<Integer> aliveList = new ArrayList<>();
         for (int i = 0; i < n; i++) if (!state.removal_order.contains(i)) aliveList.add(i);
@@ -157,13 +173,13 @@ public final class BlockSearch {
                         if (metric == Metric.COSINE) {
                             lm.runBlock(alive[p], x);
                             cache.blockEvals += batches[b].length;
-                            for (double v : lm.cosineSum(src, x)) sum += v;
+                            sum += finite(lm.cosineSum(src, x), "cosine", b, ph, c.block);
                         } else {
                             for (int q = p + 1; q < m; q++) {
                                 lm.runBlock(alive[q], x);
                                 cache.blockEvals += batches[b].length;
                             }
-                            for (double v : lm.nll(x, batches[b])) sum += v;
+                            sum += finite(lm.nll(x, batches[b]), "loss", b, ph, c.block);
                         }
                     }
                     cache.release(p, b, src);

@@ -34,7 +34,8 @@ import sleb.util.UsageException;
 
 /**
  * Writes a model with some blocks removed: the kept blocks renumbered 0..k-1, tensors in their stored
- * dtypes. {@code hf}: config.json (the source's, num_hidden_layers edited; written for a llama2.c source,
+ * dtypes. {@code hf}: config.json (the source's JSON tree as it was, null values, unknown keys and key
+ * order included, except num_hidden_layers and the per-layer list layer_types cut to the kept blocks; written for a llama2.c source,
  * whose q/k rows are then permuted to the rotate-half layout Hugging Face expects), safetensors sharded
  * like the source (same shard file names, a tensor stays in its shard, index json), tokenizer files
  * copied. {@code llama2c}: a legacy llama2.c checkpoint with n_layers edited and the tokenizer .bin copied.
@@ -154,8 +155,8 @@ public final class Exporter {
         } else {
             cfg = llamaConfig(c);
         }
-        cfg.addProperty("num_hidden_layers", keep.length);
-        Files.writeString(out.resolve("config.json"), Json.GSON.toJson(cfg) + "\n");
+        cfg.addProperty("num_hidden_layers", keep.length); // replaces the value in place: key order is kept
+        Files.writeString(out.resolve("config.json"), Json.GSON_KEEP_NULLS.toJson(cfg) + "\n");
         if (hfSource) {
             for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) Files.copy(src.resolve(f), out.resolve(f));
         }

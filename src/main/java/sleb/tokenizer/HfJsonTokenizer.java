@@ -54,7 +54,8 @@ public final class HfJsonTokenizer implements Tokenizer {
         JsonObject config = Files.isRegularFile(configFile) ? readJson(configFile) : new JsonObject();
         String templateBos = templateBos(root.get("post_processor"));
         String bosText = tokenText(config.get("bos_token"));
-        if (bosText == null) bosText = templateBos != null ? templateBos : firstPresent(ids, "<s>", "<|begin_of_text|>");
+        boolean bosNull = config.has("bos_token") && config.get("bos_token").isJsonNull(); // transformers: no BOS (Qwen2)
+        if (bosText == null) bosText = templateBos != null ? templateBos : bosNull ? null : firstPresent(ids, "<s>", "<|begin_of_text|>");
         String eosText = tokenText(config.get("eos_token"));
         if (eosText == null) eosText = firstPresent(ids, "</s>", "<|end_of_text|>");
         bos = bosText != null && ids.containsKey(bosText) ? ids.get(bosText) : -1;

@@ -10,7 +10,11 @@ public interface Tokenizer {
 
     int vocabSize();
 
+    /** The BOS token's id, or -1 when the tokenizer has none (Qwen2 style: bos_token null in tokenizer_config.json). */
     int bosId();
+
+    /** Whether there is a BOS token inside the vocabulary. */
+    default boolean hasBos() { return bosId() >= 0 && bosId() < vocabSize(); }
 
     int eosId();
 

@@ -53,6 +53,17 @@ public final class Tokenizers {
         return t;
     }
 
+    /**
+     * Whether a text starts with BOS: {@code --bos/--no-bos} when given, else the tokenizer's own config. An
+     * explicit --bos for a tokenizer without a BOS token is refused, so no id outside the vocabulary is emitted.
+     */
+    public static boolean bos(Boolean flag, Tokenizer tok) {
+        if (flag == null) return tok.addsBosByDefault() && tok.hasBos();
+        if (flag && !tok.hasBos())
+            throw new sleb.util.UsageException("--bos: " + tok.describe() + " has no BOS token (bos_token is null or absent in its config); run without --bos");
+        return flag;
+    }
+
     /** True when the first line is "base64 rank", as in tiktoken files. */
     static boolean looksLikeTiktoken(Path file) throws IOException {
         byte[] head = new byte[256];

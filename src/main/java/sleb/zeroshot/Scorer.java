@@ -10,8 +10,8 @@ import sleb.util.Progress;
 /**
  * Loglikelihood requests as lm-evaluation-harness's HFLM scores them: the continuation's tokens are those of
  * (context + continuation) past the context's own tokens, trailing whitespace of the context moving to the
- * continuation first; an empty context becomes a lone BOS; inputs longer than the model's window lose tokens
- * on the left. loglik = -sum of the per-position NLL over the continuation's tokens.
+ * continuation first; an empty context becomes a lone prefix token (BOS, else EOS); inputs longer than the model's window lose tokens
+ * on the left by the harness's rule (see {@link #encode}). loglik = -sum of the per-position NLL over the continuation's tokens.
  */
 public final class Scorer {
     private Scorer() {}
@@ -38,31 +38,42 @@ public final class Scorer {
         return new int[][] {ctx, Arrays.copyOfRange(whole, cut, whole.length)};
     }
 
-    /** One request, BOS first when {@code bos}; left-truncated to {@code maxLen} tokens. */
+    /**
+     * One request, BOS first when {@code bos}. With {@code maxLen} &gt; 0 the harness's rule applies: the model reads
+     * (context + continuation)[-(maxLen+1):][:-1], so a request of maxLen+1 tokens is whole (its last token is
+     * only a target) and a longer one keeps its last maxLen+1 tokens; {@code truncated} says tokens were dropped.
+     */
     public static Encoded encode(Tokenizer tok, String context, String continuation, boolean bos, int maxLen) {
         int[] ctx, cont;
         if (context.isEmpty()) {
-            // HFLM.loglikelihood: an empty context is the prefix token (BOS), the continuation encoded alone
-            ctx = new int[] {tok.bosId()};
+            // HFLM.loglikelihood: an empty context is the prefix token, the continuation encoded alone
+            ctx = new int[] {prefixToken(tok)};
             cont = tok.encode(continuation);
         } else {
             int[][] p = encodePair(tok, context, continuation);
             ctx = p[0];
             cont = p[1];
-            if (bos || ctx.length == 0) ctx = prepend(tok.bosId(), ctx);
+            if (bos || ctx.length == 0) ctx = prepend(bos ? tok.bosId() : prefixToken(tok), ctx);
         }
         int[] all = new int[ctx.length + cont.length];
         System.arraycopy(ctx, 0, all, 0, ctx.length);
         System.arraycopy(cont, 0, all, ctx.length, cont.length);
         int start = ctx.length;
         boolean truncated = false;
-        if (maxLen > 1 && all.length > maxLen) {
-            int drop = all.length - maxLen;
+        if (maxLen > 0 && all.length > maxLen + 1) {
+            int drop = all.length - (maxLen + 1);
             all = Arrays.copyOfRange(all, drop, all.length);
             start = Math.max(1, start - drop);
             truncated = true;
         }
         return new Encoded(all, start, truncated);
+    }
+
+    /** HFLM.prefix_token_id: BOS, or EOS for a tokenizer without BOS (Qwen2). */
+    static int prefixToken(Tokenizer tok) {
+        if (tok.hasBos()) return tok.bosId();
+        if (tok.eosId() >= 0 && tok.eosId() < tok.vocabSize()) return tok.eosId();
+        throw new sleb.util.UsageException(tok.describe() + " has neither a BOS nor an EOS token to start a request with an empty context");
     }
 
     private static int[] prepend(int first, int[] rest) {

@@ -86,7 +86,7 @@ public final class ZeroShot {
 
     public static TaskResult evaluate(LoadedModel lm, Tokenizer tok, TaskData data, int[] blocks, Options opt) {
         long t0 = System.nanoTime();
-        int maxLen = lm.config().maxSeqLen; // longer requests lose tokens on the left, as in the harness
+        int maxLen = lm.config().maxSeqLen; // the harness's max_length: max_position_embeddings (seq_len for llama2.c)
         List<Scorer.Encoded> reqs = new ArrayList<>();
         int truncated = 0;
         for (Item it : data.items()) {

@@ -56,8 +56,13 @@ public class EvalTest {
     public void presetsPrepareTextAsTheOfficialLoadersDo() throws Exception {
         Path dir = Files.createTempDirectory("sleb-eval");
         Path ptb = dir.resolve("ptb.txt");
-        Files.writeString(ptb, " a b <unk>\n c d\n e\n");
-        assertEquals(TextDatasets.load(new TextDatasets.Spec("ptb", ptb)), " a b <unk>  c d  e");
+        // ptb_text_only: each line (universal newlines) stripped as Python's str.strip() does, empty lines kept as
+        // empty sentences; GPTQ's loader: " ".join(sentences). The expectation is written out by hand.
+        Files.writeString(ptb, " a b <unk> \n c d\r\n\t\n e\u00a0\u2003\n  f  ");
+        assertEquals(TextDatasets.load(new TextDatasets.Spec("ptb", ptb)), "a b <unk> c d  e f");
+        Files.writeString(ptb, " no it was n't black monday \n but while the new york stock exchange did n't fall apart \n");
+        assertEquals(TextDatasets.load(new TextDatasets.Spec("ptb", ptb)),
+                "no it was n't black monday but while the new york stock exchange did n't fall apart");
         Path raw = dir.resolve("wiki.raw");
         Files.writeString(raw, " \n = T = \n");
         assertEquals(TextDatasets.load(new TextDatasets.Spec("wikitext2", raw)), " \n = T = \n");

@@ -176,4 +176,58 @@ public class ExportTest {
             }
         }
     }
+    /**
+     * The exported config.json is the source's JSON tree: nulls (Mistral-Nemo's "sliding_window": null, which
+     * transformers would otherwise replace by its 4096-token default), unknown keys, number spellings and key
+     * order stay; only num_hidden_layers and the per-layer layer_types change. Keys as in the public
+     * mistralai/Mistral-Nemo-Base-2407 config.json (shapes shrunk), plus layer_types as transformers 4.5x writes it
+     * and two keys no transformers version knows.
+     */
+    @Test
+    public void hfConfigIsKeptExceptTheLayerCount() throws Exception {
+        String source = "{\n"
+                + "  \"architectures\": [\"MistralForCausalLM\"],\n"
+                + "  \"attention_dropout\": 0.0,\n"
+                + "  \"bos_token_id\": 1,\n"
+                + "  \"eos_token_id\": 2,\n"
+                + "  \"head_dim\": 8,\n"
+                + "  \"hidden_act\": \"silu\",\n"
+                + "  \"hidden_size\": 32,\n"
+                + "  \"initializer_range\": 0.02,\n"
+                + "  \"intermediate_size\": 64,\n"
+                + "  \"layer_types\": [\"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\"],\n"
+                + "  \"max_position_embeddings\": 1024000,\n"
+                + "  \"model_type\": \"mistral\",\n"
+                + "  \"num_attention_heads\": 4,\n"
+                + "  \"num_hidden_layers\": 4,\n"
+                + "  \"num_key_value_heads\": 2,\n"
+                + "  \"rms_norm_eps\": 1e-05,\n"
+                + "  \"rope_theta\": 1000000.0,\n"
+                + "  \"sliding_window\": null,\n"
+                + "  \"tie_word_embeddings\": false,\n"
+                + "  \"torch_dtype\": \"float32\",\n"
+                + "  \"transformers_version\": \"4.43.0.dev0\",\n"
+                + "  \"use_cache\": true,\n"
+                + "  \"x_unknown_null\": null,\n"
+                + "  \"x_unknown_nested\": {\"a\": [1, null, {\"b\": null}], \"c\": \"d\"},\n"
+                + "  \"vocab_size\": 50\n"
+                + "}\n";
+        String expected = source.replace("\"num_hidden_layers\": 4", "\"num_hidden_layers\": 3")
+                .replace("[\"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\"]",
+                        "[\"full_attention\", \"full_attention\", \"full_attention\"]");
+        ModelConfig c = new ModelConfig("MistralForCausalLM", "mistral", 32, 64, 4, 4, 2, 8, 50, 1024000, 1e-5f, 1e6, RopeStyle.HALF,
+                false, false, null, 1, 2);
+        Path src = Files.createTempDirectory("export-cfg-src");
+        SafetensorsWriter.write(src.resolve("model.safetensors"), SyntheticModel.create(c, DType.F32, 5).tensors());
+        Files.writeString(src.resolve("config.json"), source);
+        Path out = Files.createTempDirectory("export-cfg").resolve("pruned");
+        try (Model m = ModelLoader.load(src)) {
+            Exporter.export(m, List.of(2), out, "hf", null);
+        }
+        String written = Files.readString(out.resolve("config.json"));
+        com.google.gson.JsonElement got = JsonParser.parseString(written), want = JsonParser.parseString(expected);
+        assertEquals(got, want, written);
+        assertEquals(new java.util.ArrayList<>(got.getAsJsonObject().keySet()), new java.util.ArrayList<>(want.getAsJsonObject().keySet()), "key order");
+        assertTrue(written.contains("\"rms_norm_eps\": 1e-05") && written.contains("\"rope_theta\": 1000000.0"), "numbers as the source spelled them: " + written);
+    }
 }

@@ -60,7 +60,7 @@ public class ScoringTest {
         Scorer.Encoded empty = Scorer.encode(t, "", " yes", false, 0);
         assertEquals(empty.tokens()[0], 1);
         assertEquals(Arrays.copyOfRange(empty.tokens(), 1, empty.tokens().length), t.encode(" yes"));
-        Scorer.Encoded cut = Scorer.encode(t, "Answer:", " yes", true, 5);
+        Scorer.Encoded cut = Scorer.encode(t, "Answer:", " yes", true, 4); // the last max_length + 1 = 5 tokens
         assertEquals(cut.tokens(), new int[] {424, 285, 467, 348, 406});
         assertEquals(cut.contStart(), 3);
         assertTrue(cut.truncated());
@@ -159,6 +159,57 @@ public class ScoringTest {
                     if (best == it.gold()) hit++;
                 }
                 assertEquals(r.acc, hit / (double) data.items().size(), 1e-12, data.task().id);
+            }
+        }
+    }
+    /**
+     * Every task's requests at the window edge, against lm-evaluation-harness's rule written here on the full
+     * token list: the model reads (context + continuation)[-(max_length+1):][:-1], so a request of L tokens is
+     * whole for max_length = L and L - 1, and loses exactly its first token for max_length = L - 2; the
+     * continuation keeps its tokens (the scored positions are the last len(continuation) ones either way).
+     */
+    @Test
+    public void truncationFollowsTheHarnessRuleAtTheWindowEdgeForEveryTask() throws Exception {
+        Tokenizer t = tok();
+        Path dir = java.nio.file.Files.createTempDirectory("zs-edge");
+        Path hs = dir.resolve("hellaswag_val.jsonl"); // one line in the rowanz layout (the shared copy is llama.cpp's format)
+        java.nio.file.Files.writeString(hs, "{\"activity_label\": \"Baking cookies\", \"ctx_a\": \"A woman puts flour in a bowl.\", "
+                + "\"ctx_b\": \"she\", \"endings\": [\"stirs it.\", \"eats the bowl.\", \"sings.\", \"runs away.\"], \"label\": \"0\"}\n");
+        Map<Task, Path> files = new LinkedHashMap<>();
+        for (Task task : Task.values())
+            files.put(task, task == Task.HELLASWAG ? hs : task.defaultFile(SharedData.require("data/zeroshot")));
+        for (Map.Entry<Task, Path> f : files.entrySet()) {
+            List<Item> items = f.getKey().read(f.getValue()).subList(0, 1);
+            Item it = items.get(0);
+            for (int c = 0; c < it.size(); c++) {
+                for (boolean bos : new boolean[] {true, false}) {
+                    String what = f.getKey().id + " choice " + c + " bos " + bos;
+                    Scorer.Encoded full = Scorer.encode(t, it.contexts().get(c), it.continuations().get(c), bos, 0);
+                    int len = full.tokens().length;
+                    for (int maxLen : new int[] {len + 1, len, len - 1, len - 2}) {
+                        Scorer.Encoded e = Scorer.encode(t, it.contexts().get(c), it.continuations().get(c), bos, maxLen);
+                        int keep = Math.min(len, maxLen + 1); // (ctx + cont)[-(max_length+1):]
+                        assertEquals(e.tokens(), Arrays.copyOfRange(full.tokens(), len - keep, len), what + " max_length " + maxLen);
+                        assertEquals(e.truncated(), len > maxLen + 1, what + " max_length " + maxLen);
+                        assertEquals(e.contLength(), full.contLength(), what + " max_length " + maxLen);
+                    }
+                }
+            }
+        }
+        // the count the run reports: a model with max_position_embeddings = L - 1 truncates none of exactly L tokens
+        Item one = Item.of("Question: is the sky blue?\nAnswer:", List.of("yes", "no"), 0);
+        int yes = Scorer.encode(t, one.contexts().get(0), one.continuations().get(0), true, 0).tokens().length;
+        int no = Scorer.encode(t, one.contexts().get(1), one.continuations().get(1), true, 0).tokens().length;
+        int shorter = Math.min(yes, no), longer = Math.max(yes, no);
+        for (int maxLen : new int[] {longer - 1, shorter - 1, shorter - 2}) {
+            ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 16, 32, 1, 2, 2, 8, 512, maxLen, 1e-5f, 10000.0, RopeStyle.HALF,
+                    true, false, null, 1, 2);
+            try (Model m = SyntheticModel.create(c, DType.F32, 3); CpuBackend be = new CpuBackend(1); LoadedModel lm = be.load(m)) {
+                ZeroShot.Options o = new ZeroShot.Options(true);
+                o.progress = false;
+                ZeroShot.TaskResult r = ZeroShot.evaluate(lm, t, new ZeroShot.TaskData(Task.PIQA, null, List.of(one)), new int[] {0}, o);
+                int expected = (yes > maxLen + 1 ? 1 : 0) + (no > maxLen + 1 ? 1 : 0);
+                assertEquals(r.truncated, expected, "max_length " + maxLen + ", requests of " + yes + " and " + no + " tokens");
             }
         }
     }

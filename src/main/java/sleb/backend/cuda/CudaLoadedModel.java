@@ -491,6 +491,17 @@ final class CudaLoadedModel implements LoadedModel {
         return dev.memInfo()[0] / 2;
     }
 
+    /** Free device memory: activations live on the GPU. */
+    @Override
+    public long freeWorkingBytes() {
+        checkOpen();
+        return dev.memInfo()[0];
+    }
+
+    @Override public long freeWorkingBytesAfterCollection() { return freeWorkingBytes(); }
+
+    @Override public String freeWorkingBytesHint() { return ", or split the blocks over more GPUs (--device cuda:0,1)"; }
+
     @Override
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         checkOpen();
