@@ -78,14 +78,14 @@ public final class EvalCommand implements Callable<Integer> {
             st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
-                ContextLength.checkFits(lm, batch > 0 ? batch : Perplexity.autoBatch(seqlen), seqlen, "--seqlen");
+                int b = batch != null ? batch : Perplexity.autoBatch(seqlen);
+                ContextLength.checkFits(lm, b, seqlen, "--seqlen");
                 for (TextDatasets.Spec spec : specs) {
                     if (st.row(spec.name) != null) {
                         System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));
                         continue;
                     }
                     int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, windowLimit);
-                    int b = batch != null ? batch : Perplexity.autoBatch(seqlen);
                     int start = st.partialWindows(spec.name);
                     final ResultsFile state = st;
                     Perplexity.Checkpoint cp = results.out == null ? null : (done, nll) -> state.savePartial(results.out, spec.name, done, nll);

@@ -39,6 +39,15 @@ public final class HfConfig {
         return parse(c, label);
     }
 
+    /** The config class's default max_position_embeddings: LlamaConfig 2048, MistralConfig 4096 * 32, Qwen2Config 32768. */
+    static int defaultMaxPositions(String modelType) {
+        switch (modelType) {
+            case "mistral": return 131072;
+            case "qwen2": return 32768;
+            default: return 2048;
+        }
+    }
+
     static ModelConfig parse(JsonObject c, Path file) {
         String arch = null;
         JsonElement archs = get(c, "architectures");
@@ -69,7 +78,7 @@ public final class HfConfig {
         if (heads <= 0) throw new ModelFormatException(file + ": num_attention_heads must be positive");
         int headDim = intOpt(c, "head_dim", dim / heads, file);
         int vocab = intReq(c, "vocab_size", file);
-        int maxPos = intOpt(c, "max_position_embeddings", 2048, file);
+        int maxPos = intOpt(c, "max_position_embeddings", defaultMaxPositions(modelType), file);
         float eps = (float) num(c, "rms_norm_eps", 1e-6, file);
         boolean tied = bool(c, "tie_word_embeddings", false, file);
         int bos = intOpt(c, "bos_token_id", 1, file);

@@ -161,6 +161,15 @@ public class HfConfigRulesTest {
         refused(edit(qwen25(), o -> { o.addProperty("use_sliding_window", true); o.add("layer_types", chunked); }), "layer_types[5]", "chunked_attention");
     }
 
+    /** An absent max_position_embeddings means the config class's default (it sets the default --seqlen). */
+    @Test
+    public void absentMaxPositionsMeansTheFamilysDefault() throws Exception {
+        assertEquals(parse(edit(llama31(), c -> c.remove("max_position_embeddings"))).maxSeqLen, 2048); // LlamaConfig
+        assertEquals(parse(edit(mistral7b(), c -> c.remove("max_position_embeddings"))).maxSeqLen, 4096 * 32); // MistralConfig
+        assertEquals(parse(edit(qwen25(), c -> c.remove("max_position_embeddings"))).maxSeqLen, 32768); // Qwen2Config
+        assertEquals(parse(nemo()).maxSeqLen, 128000); // given: read as it is
+    }
+
     @Test
     public void llamaHasNoWindow() {
         assertEquals(windows(parse(edit(llama31(), c -> c.addProperty("sliding_window", 64)))), filled(32, 0));

@@ -230,4 +230,33 @@ public class ExportTest {
         assertEquals(new java.util.ArrayList<>(got.getAsJsonObject().keySet()), new java.util.ArrayList<>(want.getAsJsonObject().keySet()), "key order");
         assertTrue(written.contains("\"rms_norm_eps\": 1e-05") && written.contains("\"rope_theta\": 1000000.0"), "numbers as the source spelled them: " + written);
     }
+
+    /**
+     * A Qwen2 config without layer_types slides on the layers from max_window_layers on (transformers'
+     * Qwen2Config). Removing a block below that boundary shifts the kept sliding layers down, so the export must
+     * move max_window_layers with them: each kept block keeps its own window in the reloaded export.
+     */
+    @Test
+    public void qwen2ExportKeepsEachKeptLayersWindow() throws Exception {
+        String source = "{\"architectures\": [\"Qwen2ForCausalLM\"], \"model_type\": \"qwen2\", \"hidden_size\": 32,"
+                + " \"intermediate_size\": 64, \"num_hidden_layers\": 5, \"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
+                + " \"vocab_size\": 50, \"max_position_embeddings\": 256, \"rms_norm_eps\": 1e-06, \"rope_theta\": 10000.0,"
+                + " \"use_sliding_window\": true, \"sliding_window\": 16, \"max_window_layers\": 3, \"tie_word_embeddings\": false}";
+        ModelConfig c = new ModelConfig("Qwen2ForCausalLM", "qwen2", 32, 64, 5, 4, 2, 8, 50, 256, 1e-6f, 1e4, RopeStyle.HALF,
+                false, true, null, 1, 2);
+        Path src = Files.createTempDirectory("export-qwen2-src");
+        SafetensorsWriter.write(src.resolve("model.safetensors"), SyntheticModel.create(c, DType.F32, 5).tensors());
+        Files.writeString(src.resolve("config.json"), source);
+        // layers 3 and 4 slide (16 positions); removing 0 and 4 keeps 1, 2, 3: windows none, none, 16
+        Path out = Files.createTempDirectory("export-qwen2").resolve("pruned");
+        try (Model m = ModelLoader.load(src)) {
+            assertEquals(new int[] {m.config().slidingWindow(0), m.config().slidingWindow(3), m.config().slidingWindow(4)}, new int[] {0, 16, 16});
+            Exporter.export(m, List.of(0, 4), out, "hf", null);
+        }
+        try (Model e = ModelLoader.load(out)) {
+            assertEquals(e.config().nLayers, 3);
+            assertEquals(new int[] {e.config().slidingWindow(0), e.config().slidingWindow(1), e.config().slidingWindow(2)}, new int[] {0, 0, 16});
+        }
+        assertEquals(JsonParser.parseString(Files.readString(out.resolve("config.json"))).getAsJsonObject().get("max_window_layers").getAsInt(), 2);
+    }
 }
