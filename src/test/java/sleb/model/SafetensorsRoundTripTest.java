@@ -123,7 +123,7 @@ public class SafetensorsRoundTripTest {
         assertEquals(cfg.headDim, 4);
         assertEquals(cfg.normEps, 1e-6f);
         assertEquals(cfg.ropeTheta, 10000.0);
-        assertEquals(cfg.maxSeqLen, 2048);
+        assertEquals(cfg.maxSeqLen, 4096 * 32); // MistralConfig's default max_position_embeddings
         assertEquals(cfg.eosId, 128001);
         assertEquals(cfg.bosId, 1);
         assertEquals(cfg.ropeScaling.factor, 8.0);
