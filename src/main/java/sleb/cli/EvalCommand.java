@@ -78,7 +78,7 @@ public final class EvalCommand implements Callable<Integer> {
             st = results.open(st);
             st.backend = be.describe();
             try (LoadedModel lm = be.load(model)) {
-                ContextLength.checkFits(lm, batch > 0 ? batch : Perplexity.autoBatch(seqlen), seqlen, "--seqlen");
+                ContextLength.checkFits(lm, batch != null ? batch : Perplexity.autoBatch(seqlen), seqlen, "--seqlen");
                 for (TextDatasets.Spec spec : specs) {
                     if (st.row(spec.name) != null) {
                         System.out.println(spec.name + ": done in the resumed run, ppl " + st.row(spec.name).get("ppl"));
