@@ -65,7 +65,7 @@ public class ContextLengthTest {
         String calib = SharedData.require("data/wikitext-2-raw/wiki.valid.raw").toString();
         Path out = Files.createTempDirectory("ctx-prune").resolve("run.json");
         CliRun r = CliRun.run("prune", "--device", "cpu", "--model", bin, "--calib", calib, "--calib-sampling", "contiguous", "--nsamples", "2",
-                "--no-bos", "--remove", "1", "--quiet", "--out", out.toString());
+                "--no-bos", "--num-remove-blocks", "1", "--quiet", "--out", out.toString());
         assertEquals(r.code, 0, r.err);
         assertTrue(r.err.contains("--seqlen 512 (default: min(2048, the model's trained context, seq_len 512))"), r.err);
         JsonObject run = JsonParser.parseString(Files.readString(out)).getAsJsonObject();

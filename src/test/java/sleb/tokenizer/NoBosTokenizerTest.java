@@ -100,7 +100,7 @@ public class NoBosTokenizerTest {
         Path out = dir.resolve("out");
         CliRun.run("eval", "--device", "cpu", "--model", m, "--data", "mine=" + text, "--seqlen", "16", "--bos")
                 .assertErrorLine("eval --bos", "has no BOS token");
-        CliRun.run("prune", "--device", "cpu", "--model", m, "--calib", text.toString(), "--nsamples", "2", "--seqlen", "16", "--remove", "1",
+        CliRun.run("prune", "--device", "cpu", "--model", m, "--calib", text.toString(), "--nsamples", "2", "--seqlen", "16", "--num-remove-blocks", "1",
                 "--early-barrier", "0", "--latter-barrier", "0", "--bos", "--out", out.resolve("run.json").toString())
                 .assertErrorLine("prune --bos", "has no BOS token");
         CliRun.run("zeroshot", "--device", "cpu", "--model", m, "--tasks", "piqa", "--task-file",
