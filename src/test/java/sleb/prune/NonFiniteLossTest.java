@@ -15,6 +15,7 @@ import sleb.SharedData;
 import sleb.backend.LoadedModel;
 import sleb.backend.cpu.CpuBackend;
 import sleb.eval.Perplexity;
+import sleb.model.Exporter;
 import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
@@ -132,7 +133,7 @@ public class NonFiniteLossTest {
         int bad = firstWindowWithT();
         Path out = Files.createTempDirectory("nonfinite-prune").resolve("run.json");
         CliRun r = CliRun.run("prune", "--device", "cpu", "--model", dir.toString(), "--tokenizer", tokPath, "--calib", text.toString(), "--calib-sampling", "contiguous",
-                "--nsamples", String.valueOf(bad + 2), "--seqlen", "32", "--no-bos", "--remove", "1", "--early-barrier", "0", "--latter-barrier", "0",
+                "--nsamples", String.valueOf(bad + 2), "--seqlen", "32", "--no-bos", "--num-remove-blocks", "1", "--early-barrier", "0", "--latter-barrier", "0",
                 "--quiet", "--out", out.toString());
         // the first candidate, block 0, leaves block 2 in: the window with T is NaN
         r.assertErrorLine("prune", "sleb phase 1, candidate block 0 (removed before: []), calibration window " + bad + " (loss)");
