@@ -71,7 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "W", description = "untimed iterations per variant first (default: prompt 2, generate 1)")
     Integer warmup;
 
-    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 (blocks split over GPUs) or auto (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 (blocks split over GPUs) or auto: CUDA when a GPU is usable, else the CPU (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: all cores)")
@@ -83,10 +83,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic weights and of the input tokens (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--peak-gflops", paramLabel = "F", description = "the machine's peak GFLOP/s (default: measured by a built-in probe)")
+    @Option(names = "--peak-gflops", paramLabel = "F", description = "the device's peak fp32 GFLOP/s (default on the CPU: a built-in probe; required on CUDA)")
     Double peakGflops;
 
-    @Option(names = "--peak-gbs", paramLabel = "B", description = "the machine's peak memory GB/s (default: measured by a built-in probe)")
+    @Option(names = "--peak-gbs", paramLabel = "B", description = "the device's peak memory GB/s (default on the CPU: a built-in probe; required on CUDA)")
     Double peakGbs;
 
     @Option(names = "--out", paramLabel = "FILE", description = "write the results as JSON (and a PNG chart beside it unless --chart says where)")
