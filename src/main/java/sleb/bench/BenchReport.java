@@ -22,16 +22,15 @@ import sleb.util.UsageException;
  * What `sleb bench` reports once the variants are timed: the table on stdout (time per iteration with its 95%
  * interval, tokens/s, achieved GFLOP/s and roofline share from {@link CostModel} and the backend's peaks), the
  * speedup with {@link SpeedupCheck}'s verdict, the JSON results file, the PNG chart and a row of
- * docs/benchmarks.md under the heading of the backend it ran on. The command sets the fields, then calls {@link #write}.
+ * docs/benchmarks.md under the heading of the backend it ran on. The command calls {@link #ranOn} before the
+ * timing; after it {@link #timed}, sets the public fields and calls {@link #write}.
  */
 public final class BenchReport {
-    public ModelConfig cfg;
-    public Protocol proto;
-    public int iters, warmup;
-    /** Timed variants, dense first. */
-    public List<Variant> variants;
-    /** Blocks the pruned variant removes (ascending); empty without one. */
-    public List<Integer> removed;
+    private ModelConfig cfg;
+    private Protocol proto;
+    private int iters, warmup;
+    private List<Variant> variants;
+    private List<Integer> removed;
     /** The stored dtype of the weights (bytes per weight for the cost model). */
     public DType weights;
     /** The peaks the roofline divides by, GFLOP/s and GB/s, and where they came from ("probe/given"): see {@link #ranOn}. */
@@ -61,6 +60,16 @@ public final class BenchReport {
         if (Double.isNaN(peakGflops) || Double.isNaN(peakGbs))
             throw new UsageException("the " + backendKind + " backend has no built-in peak probe; give its datasheet peaks as --peak-gflops F and --peak-gbs B");
         System.err.printf("peaks: %.1f GFLOP/s fp32 FMA, %.1f GB/s streaming read (%s)%n", peakGflops, peakGbs, peaksFrom);
+    }
+
+    /** What was timed: the model's config, the protocol with its iteration counts, the variants (dense first, timed) and the blocks removed (ascending). */
+    public void timed(ModelConfig cfg, Protocol proto, int iters, int warmup, List<Variant> variants, List<Integer> removed) {
+        this.cfg = cfg;
+        this.proto = proto;
+        this.iters = iters;
+        this.warmup = warmup;
+        this.variants = variants;
+        this.removed = removed;
     }
 
     /** Prints the table, then writes the JSON, the chart and the markdown row where asked for. */

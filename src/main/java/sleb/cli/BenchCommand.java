@@ -103,8 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The flags, checked and with the protocol's defaults filled in. */
     static final class Plan {
-        Mode mode;
-        int batch, promptLen, genLen, iters, warmup;
+        Protocol proto;
+        int iters, warmup;
         DType dtype;
     }
 
@@ -117,16 +117,16 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UsageException("bench --remove-ratio R is now --remove-last-ratio R (it removes the last blocks, not the ones SLEB chooses; for those pass prune's removal order as --remove LIST)");
         if (remove != null && removeRatio != null) throw new UsageException("give --remove LIST or --remove-last-ratio R, not both");
         Plan p = new Plan();
+        Mode m;
         switch (mode.toLowerCase()) {
-            case "prompt": p.mode = Mode.PROMPT; break;
-            case "generate": p.mode = Mode.GENERATE; break;
+            case "prompt": m = Mode.PROMPT; break;
+            case "generate": m = Mode.GENERATE; break;
             default: throw new UsageException("--mode " + mode + " is not one of prompt, generate");
         }
-        boolean pr = p.mode == Mode.PROMPT;
+        boolean pr = m == Mode.PROMPT;
         if (pr && genLen != null) throw new UsageException("--gen-len applies to --mode generate only");
-        p.batch = positive("--batch", batch, pr ? 1 : 64);
-        p.promptLen = positive("--prompt-len", promptLen, pr ? 2048 : 64);
-        p.genLen = pr ? 0 : positive("--gen-len", genLen, 128);
+        p.proto = new Protocol(m, positive("--batch", batch, pr ? 1 : 64), positive("--prompt-len", promptLen, pr ? 2048 : 64),
+                pr ? 0 : positive("--gen-len", genLen, 128));
         p.iters = positive("--iters", iters, pr ? 50 : 10);
         p.warmup = warmup == null ? (pr ? 2 : 1) : NumberChecks.atLeast("--warmup", warmup, 0);
         p.dtype = Shapes.parseDtype(dtype == null ? "f32" : dtype);
@@ -157,7 +157,7 @@ public final class BenchCommand implements Callable<Integer> {
         loadAtStart = BenchDocs.loadAverage();
         Backend be = Backends.open(device, threads);
         try {
-            Protocol proto = new Protocol(p.mode, p.batch, p.promptLen, p.genLen);
+            Protocol proto = p.proto;
             ModelConfig cfg = synthetic != null ? Shapes.config(synthetic, layers) : null;
             Model m;
             String source;
@@ -175,8 +175,8 @@ public final class BenchCommand implements Callable<Integer> {
             List<Variant> variants = Variant.denseAndPruned(sel);
             System.err.println("model: " + source + ": " + cfg.describe());
             System.err.println("backend: " + be.describe());
-            if (p.promptLen + p.genLen > cfg.maxSeqLen)
-                System.err.println("note: " + (p.promptLen + p.genLen) + " positions is more than the model's max_position_embeddings " + cfg.maxSeqLen + "; timed anyway");
+            if (proto.promptLen + proto.genLen > cfg.maxSeqLen)
+                System.err.println("note: " + (proto.promptLen + proto.genLen) + " positions is more than the model's max_position_embeddings " + cfg.maxSeqLen + "; timed anyway");
             BenchReport r = new BenchReport();
             r.ranOn(be, peakGflops, peakGbs); // probes the peaks not given, before the model is uploaded
             System.err.println(proto.describe() + "; " + p.iters + " timed iterations per variant after " + p.warmup + " warm-up, variants alternating");
@@ -184,12 +184,7 @@ public final class BenchCommand implements Callable<Integer> {
                 m = null; // a synthetic model's staging tensors can go once the backend holds its copy
                 BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, quiet ? line -> { } : System.err::println);
             }
-            r.cfg = cfg;
-            r.proto = proto;
-            r.iters = p.iters;
-            r.warmup = p.warmup;
-            r.variants = variants;
-            r.removed = sel.removedSorted();
+            r.timed(cfg, proto, p.iters, p.warmup, variants, sel.removedSorted());
             r.weights = weights;
             r.source = source;
             r.shape = synthetic != null ? synthetic : model.getFileName().toString();

@@ -33,7 +33,7 @@ public class BenchCommandTest {
     /** {batch, prompt-len, gen-len, iters} after defaults. */
     private static int[] planNumbers(String... args) {
         BenchCommand.Plan p = parse(args).plan();
-        return new int[] {p.batch, p.promptLen, p.genLen, p.iters};
+        return new int[] {p.proto.batch, p.proto.promptLen, p.proto.genLen, p.iters};
     }
 
     private static String badFlag(String... args) {
