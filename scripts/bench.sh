@@ -7,7 +7,7 @@ threads="${BENCH_THREADS:-$(nproc)}"
 md="${BENCH_MD:-docs/benchmarks.md}"
 out=target/bench
 mkdir -p "$out"
-common=(--synthetic stories110m --dtype f32 --remove-last-ratio 0.2 --threads "$threads" --md "$md")
+common=(--device cpu --synthetic stories110m --dtype f32 --remove-last-ratio 0.2 --threads "$threads" --md "$md")
 run() { echo "+ bin/sleb bench $*" >&2; bin/sleb bench "$@"; }
 # llama-bench pp512 equivalent: one 512-token prompt, logits of the last position only
 run "${common[@]}" --mode prompt --prompt-len 512 --iters 10 --warmup 2 --out "$out/pp512.json"

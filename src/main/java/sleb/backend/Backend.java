@@ -12,6 +12,15 @@ public interface Backend extends AutoCloseable {
 
     LoadedModel load(Model model);
 
+    /** The kind of processor, "cpu" or "cuda": the heading of docs/benchmarks.md that this backend's rows go under. */
+    default String kind() { return "cuda"; }
+
+    /** Peak fp32 GFLOP/s of this backend for the roofline, measured by a short probe; NaN when it has no probe (then the user gives it). */
+    default double peakGflops() { return Double.NaN; }
+
+    /** Peak memory bandwidth in GB/s (10^9 bytes/s) for the roofline, measured by a short probe; NaN when it has no probe. */
+    default double peakGbs() { return Double.NaN; }
+
     @Override
     void close();
 }

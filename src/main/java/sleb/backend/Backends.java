@@ -9,14 +9,23 @@ import sleb.util.UsageException;
 public final class Backends {
     private Backends() {}
 
-    public static Backend open(String spec) {
+    public static Backend open(String spec) { return open(spec, null); }
+
+    /**
+     * As {@link #open(String)}, with the CPU backend's thread count ({@code --threads}; null: all cores, or the
+     * sleb.threads property). Threads for a CUDA device are refused.
+     */
+    public static Backend open(String spec, Integer cpuThreads) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase();
-        if (s.equals("cpu")) return cpu();
+        if (s.equals("cpu")) return cpu(cpuThreads);
         if (s.equals("auto")) {
             String why = cudaProblem();
-            if (why == null) return new CudaBackend(0);
+            if (why == null) {
+                refuseThreads(cpuThreads);
+                return new CudaBackend(0);
+            }
             System.err.println("sleb: no usable CUDA GPU (" + why + "); running on the CPU");
-            return cpu();
+            return cpu(cpuThreads);
         }
         if (s.equals("cuda") || s.startsWith("cuda:")) {
             int[] ordinals = {0};
@@ -27,6 +36,7 @@ public final class Backends {
                     throw new UsageException("bad device '" + spec + "': expected cuda:N or cuda:N,M,...");
                 }
             }
+            refuseThreads(cpuThreads);
             String why = cudaProblem();
             if (why != null) throw new UsageException("no CUDA GPU found: " + why + "; use --device cpu");
             return CudaBackend.open(ordinals);
@@ -43,5 +53,9 @@ public final class Backends {
         }
     }
 
-    static Backend cpu() { return new CpuBackend(); }
+    private static Backend cpu(Integer threads) { return threads == null ? new CpuBackend() : new CpuBackend(threads); }
+
+    private static void refuseThreads(Integer cpuThreads) {
+        if (cpuThreads != null) throw new UsageException("--threads applies to --device cpu only");
+    }
 }

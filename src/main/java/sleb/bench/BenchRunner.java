@@ -7,6 +7,8 @@ import java.util.function.Consumer;
 import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
+import sleb.model.BlockSelection;
+import sleb.model.ModelConfig;
 
 /**
  * Runs the timed protocols on one loaded model. Every variant (dense, pruned) shares the same weights;
@@ -55,7 +57,24 @@ public final class BenchRunner {
             this.blocks = blocks.clone();
         }
 
+        /** The dense model, and the pruned one when the selection removes any block. */
+        public static List<Variant> denseAndPruned(BlockSelection blocks) {
+            List<Variant> v = new ArrayList<>();
+            v.add(new Variant("dense", blocks.all()));
+            if (!blocks.removed().isEmpty()) v.add(new Variant("pruned", blocks.kept()));
+            return v;
+        }
+
         public static double[] arr(List<Double> l) { return l.stream().mapToDouble(Double::doubleValue).toArray(); }
+    }
+
+    /** Heap for activations and KV caches beyond the weights (a generous estimate), bytes. */
+    public static long workBytes(ModelConfig c, Protocol p) {
+        long rows = (long) p.batch * p.promptLen;
+        long perRow = 3L * c.dim + 2L * c.qDim() + 4L * c.kvDim() + 2L * c.hiddenDim;
+        long act = rows * perRow * 4 + (long) p.batch * c.vocabSize * 4 * 2;
+        long kv = p.mode == Mode.GENERATE ? 2L * c.nLayers * p.batch * (p.promptLen + p.genLen) * c.kvDim() * 4 * 2 : 0;
+        return act + kv;
     }
 
     public static void run(LoadedModel lm, Protocol p, List<Variant> variants, int warmup, int iters, long seed, Consumer<String> log) {

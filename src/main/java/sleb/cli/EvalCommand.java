@@ -61,7 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
         int windowLimit = maxWindows == null ? 0 : maxWindows; // 0: all
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
-            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            int[] keep = BlockFlags.removing("--remove", model.config().nLayers, remove).kept();
             boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off"));

@@ -7,8 +7,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sleb.model.BlockSelection;
 import sleb.model.Model;
-import sleb.prune.Exporter;
+import sleb.model.Exporter;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a model with the given blocks removed: Hugging Face directory (kept blocks renumbered, config edited, sharded like the source) or llama2.c checkpoint.")
@@ -29,9 +30,9 @@ public final class ExportCommand implements Callable<Integer> {
         Exporter.checkFormat(format, opts.isLlama2c());
         opts.checkInputs(new Preflight()).outputDir("--out", out).check();
         try (Model m = opts.openModel()) {
-            int[] keep = Blocks.keep(m.config().nLayers, remove);
-            Exporter.export(m, remove, out, format, opts.tokenizerPath());
-            System.out.println("exported " + keep.length + " of " + m.config().nLayers + " blocks (removed " + remove + ") to " + out);
+            BlockSelection sel = BlockFlags.removing("--remove", m.config().nLayers, remove);
+            Exporter.export(m, sel, out, format, opts.tokenizerPath());
+            System.out.println("exported " + sel.kept().length + " of " + m.config().nLayers + " blocks (removed " + remove + ") to " + out);
         }
         return 0;
     }

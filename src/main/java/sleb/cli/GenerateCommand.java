@@ -32,7 +32,7 @@ public final class GenerateCommand implements Callable<Integer> {
         opts.checkInputs(new Preflight()).check();
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
-            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            int[] keep = BlockFlags.removing("--remove", model.config().nLayers, remove).kept();
             int[] input = sleb.eval.TokenStream.of(tok, prompt, tok.hasBos());
             if (input.length == 0)
                 throw new UsageException("the tokenizer (" + tok.describe() + ") has no BOS token to start from; give --prompt TEXT");

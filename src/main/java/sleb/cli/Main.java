@@ -58,8 +58,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** The one-line message for errors the user can act on; null for bugs. */
     static String userMessage(Throwable ex) {
-        if (ex instanceof UsageException || ex instanceof ModelFormatException || ex instanceof TokenizerException
-                || ex instanceof sleb.backend.cuda.CudaOutOfMemoryException) return ex.getMessage();
+        if (ex instanceof UsageException || ex instanceof ModelFormatException || ex instanceof TokenizerException) return ex.getMessage();
         if (ex instanceof java.nio.file.NoSuchFileException) return "file not found: " + ex.getMessage();
         if (ex instanceof java.nio.file.AccessDeniedException) return "permission denied: " + ex.getMessage();
         if (ex instanceof IOException) return "I/O error: " + ex.getMessage();

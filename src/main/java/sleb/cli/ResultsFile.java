@@ -1,6 +1,5 @@
 package sleb.cli;
 
-import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import sleb.util.AtomicFiles;
 import sleb.util.Json;
+import sleb.util.SettingsDiff;
 import sleb.util.UsageException;
 
 /**
@@ -40,12 +40,10 @@ final class ResultsFile {
             throw new UsageException("--resume: " + out + " is not a sleb results file (" + e.getMessage() + ")");
         }
         if (old == null || old.settings == null) throw new UsageException("--resume: " + out + " is not a sleb results file");
-        for (Map.Entry<String, Object> e : fresh.settings.entrySet()) {
-            // compare as JSON trees (as prune's resume does) so numbers read back as doubles equal the ints they were written from
-            JsonElement a = Json.GSON.toJsonTree(e.getValue()), b = Json.GSON.toJsonTree(old.settings.get(e.getKey()));
-            if (!a.equals(b))
-                throw new UsageException("--resume: " + e.getKey() + " differs from the run in " + out + " (" + Json.show(b) + " there, " + Json.show(a) + " now); start a new run or restore it");
-        }
+        SettingsDiff.Change c = SettingsDiff.first(old.settings, fresh.settings);
+        if (c != null)
+            throw new UsageException("--resume: " + c.key() + (c.now() == null ? " was set in the run in " + out + " but not now; start a new run"
+                    : " differs from the run in " + out + " (" + c.recorded() + " there, " + c.now() + " now); start a new run or restore it"));
         if (old.results == null) old.results = new ArrayList<>();
         old.status = "running";
         return old.keyedBy(fresh.key);

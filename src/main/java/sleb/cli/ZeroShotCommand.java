@@ -85,7 +85,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
-            int[] keep = Blocks.keep(model.config().nLayers, remove);
+            int[] keep = BlockFlags.removing("--remove", model.config().nLayers, remove).kept();
             boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             System.err.println("model: " + model.config().describe());
             System.err.println("backend: " + be.describe() + "; tokenizer: " + tok.describe() + "; BOS " + (addBos ? "on" : "off")

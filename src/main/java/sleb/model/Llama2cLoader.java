@@ -11,16 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * llama2.c checkpoints as llama2.c's export.py writes them: the legacy format (legacy_export: 7 int32 header,
- * negative vocab_size meaning a separate classifier, fp32 tensors from the embedding on, RoPE tables after the
- * final norm) and version 1 (version1_export: "ak42" magic, int32 version, the 7 int32, a shared-classifier
- * byte, zero padding to 256 bytes; fp32 tensors in the order attention norms, ffn norms, final norm,
- * embedding, wq, wk, wv, wo, w1, w2, w3, classifier; no RoPE tables). Version 2 (int8 Q8_0) is refused.
- * Weights are exposed under Hugging Face names; RoPE pairs adjacent dimensions, as run.c does.
+ * Reads llama2.c checkpoints as llama2.c's export.py writes them, the legacy format and version 1 (layout:
+ * {@link Llama2cLayout}); version 2 (int8 Q8_0) is refused. Weights are memory-mapped and exposed under
+ * Hugging Face names; RoPE pairs adjacent dimensions, as run.c does.
  */
 public final class Llama2cLoader {
-    private static final int MAGIC = 0x616b3432;
-
     private Llama2cLoader() {}
 
     public static Model load(Path file) throws IOException {
@@ -28,15 +23,15 @@ public final class Llama2cLoader {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
             long size = ch.size();
-            ByteBuffer head = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer head = ByteBuffer.allocate(Llama2cLayout.VERSIONED_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(head, 0);
             head.flip();
-            if (head.remaining() < 28) throw new ModelFormatException(file + " is too short to be a llama2.c checkpoint (" + size + " bytes)");
+            if (head.remaining() < Llama2cLayout.LEGACY_HEADER_BYTES) throw new ModelFormatException(file + " is too short to be a llama2.c checkpoint (" + size + " bytes)");
             long offset;
-            boolean shared, versioned = head.getInt(0) == MAGIC;
+            boolean shared, versioned = head.getInt(0) == Llama2cLayout.MAGIC;
             int[] h = new int[7];
             if (versioned) {
-                if (head.remaining() < 256) throw new ModelFormatException(file + " is too short for a llama2.c version header (" + size + " bytes, the header alone is 256)");
+                if (head.remaining() < Llama2cLayout.VERSIONED_HEADER_BYTES) throw new ModelFormatException(file + " is too short for a llama2.c version header (" + size + " bytes, the header alone is 256)");
                 int version = head.getInt(4);
                 if (version == 2)
                     throw new ModelFormatException(file + " is llama2.c format version 2 (int8 Q8_0 weights, export.py --version 2), which is not supported;"
@@ -45,19 +40,18 @@ public final class Llama2cLoader {
                 head.position(8);
                 for (int i = 0; i < 7; i++) h[i] = head.getInt();
                 shared = head.get() != 0;
-                offset = 256;
+                offset = Llama2cLayout.VERSIONED_HEADER_BYTES;
             } else {
                 for (int i = 0; i < 7; i++) h[i] = head.getInt(4 * i);
                 shared = h[5] > 0;
                 h[5] = Math.abs(h[5]);
-                offset = 28;
+                offset = Llama2cLayout.LEGACY_HEADER_BYTES;
             }
             int dim = h[0], hidden = h[1], layers = h[2], heads = h[3], kvHeads = h[4], vocab = h[5], seqLen = h[6];
             if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab <= 0 || seqLen <= 0
                     || dim > 1 << 16 || layers > 4096 || vocab > 1 << 22 || dim % heads != 0)
                 throw new ModelFormatException(file + " does not have a valid llama2.c header (dim " + dim + ", layers " + layers + ", vocab " + vocab + ")");
             int headDim = dim / heads;
-            int kvDim = kvHeads * headDim;
             ModelConfig cfg = new ModelConfig("LlamaForCausalLM", "llama", dim, hidden, layers, heads, kvHeads, headDim, vocab, seqLen,
                     1e-5f, 10000.0, RopeStyle.ADJACENT, shared, false, null, 1, 2);
 
@@ -68,36 +62,19 @@ public final class Llama2cLoader {
                 off[0] += x.byteSize();
                 return x;
             };
-            long freqs = versioned ? 0 : (long) seqLen * headDim; // freq_cis_real and freq_cis_imag, legacy only
-            long expected = offset + 4L * ((long) vocab * dim + layers * (2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim + 3L * dim * hidden) + dim
-                    + freqs + (shared ? 0 : (long) vocab * dim));
+            long expected = Llama2cLayout.fileBytes(cfg, versioned);
             if (size < expected)
                 throw new ModelFormatException(file + " is truncated: " + size + " bytes, the header implies " + expected);
-            if (versioned) { // export.py version1_export: norms first, then the embedding and the matrices
-                perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
-                perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
+            if (versioned) {
+                for (String suffix : Llama2cLayout.V1_LAYER_NORMS) perLayer(t, l, cfg, suffix);
                 t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
                 t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
-                perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
-                perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
-                perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
-                perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
-                perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
-                perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
-                perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
-            } else { // export.py legacy_export
+                for (String suffix : Llama2cLayout.V1_LAYER_MATRICES) perLayer(t, l, cfg, suffix);
+            } else {
                 t.put("model.embed_tokens.weight", l.next("model.embed_tokens.weight", new long[] {vocab, dim}));
-                perLayer(t, l, layers, "input_layernorm.weight", new long[] {dim});
-                perLayer(t, l, layers, "self_attn.q_proj.weight", new long[] {dim, dim});
-                perLayer(t, l, layers, "self_attn.k_proj.weight", new long[] {kvDim, dim});
-                perLayer(t, l, layers, "self_attn.v_proj.weight", new long[] {kvDim, dim});
-                perLayer(t, l, layers, "self_attn.o_proj.weight", new long[] {dim, dim});
-                perLayer(t, l, layers, "post_attention_layernorm.weight", new long[] {dim});
-                perLayer(t, l, layers, "mlp.gate_proj.weight", new long[] {hidden, dim});
-                perLayer(t, l, layers, "mlp.down_proj.weight", new long[] {dim, hidden});
-                perLayer(t, l, layers, "mlp.up_proj.weight", new long[] {hidden, dim});
+                for (String suffix : Llama2cLayout.LEGACY_LAYER_ORDER) perLayer(t, l, cfg, suffix);
                 t.put("model.norm.weight", l.next("model.norm.weight", new long[] {dim}));
-                off[0] += 4L * freqs; // recomputed, not read
+                off[0] += Llama2cLayout.ropeTableBytes(cfg); // recomputed, not read
             }
             if (!shared) t.put("lm_head.weight", l.next("lm_head.weight", new long[] {vocab, dim}));
             return new Model(cfg, t, file, Model.SourceFormat.LLAMA2C, ch);
@@ -111,10 +88,10 @@ public final class Llama2cLoader {
         Tensor next(String name, long[] shape) throws IOException;
     }
 
-    private static void perLayer(Map<String, Tensor> t, Layout l, int layers, String suffix, long[] layerShape) throws IOException {
-        for (int i = 0; i < layers; i++) {
+    private static void perLayer(Map<String, Tensor> t, Layout l, ModelConfig c, String suffix) throws IOException {
+        for (int i = 0; i < c.nLayers; i++) {
             String name = Model.layer(i, suffix);
-            t.put(name, l.next(name, layerShape));
+            t.put(name, l.next(name, Llama2cLayout.layerShape(suffix, c)));
         }
     }
 }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import sleb.backend.Activations;
 import sleb.backend.LoadedModel;
 import sleb.eval.FiniteLoss;
+import sleb.model.BlockSelection;
 import sleb.util.Progress;
 import sleb.util.UsageException;
 
@@ -134,9 +135,9 @@ public final class BlockSearch {
     }
 
     private void runPhase(int n) throws java.io.IOException {
+        int[] alive = BlockSelection.removing(n, state.removal_order).kept();
         List<Integer> aliveList = new ArrayList<>();
-        for (int i = 0; i < n; i++) if (!state.removal_order.contains(i)) aliveList.add(i);
-        int[] alive = aliveList.stream().mapToInt(Integer::intValue).toArray();
+        for (int b : alive) aliveList.add(b);
         int m = alive.length;
         PruneState.Phase ph;
         if (!state.phases.isEmpty() && !state.phases.get(state.phases.size() - 1).complete) {

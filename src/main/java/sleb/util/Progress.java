@@ -46,8 +46,6 @@ public final class Progress implements AutoCloseable {
 
     public void stepTo(long n) { if (bar != null) bar.stepTo(n); }
 
-    public void extra(String msg) { if (bar != null) bar.setExtraMessage(msg); }
-
     @Override
     public void close() { if (bar != null) bar.close(); }
 }

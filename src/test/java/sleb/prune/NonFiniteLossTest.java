@@ -15,6 +15,7 @@ import sleb.SharedData;
 import sleb.backend.LoadedModel;
 import sleb.backend.cpu.CpuBackend;
 import sleb.eval.Perplexity;
+import sleb.model.Exporter;
 import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;

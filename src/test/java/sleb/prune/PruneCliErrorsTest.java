@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import org.testng.annotations.Test;
 import sleb.CliRun;
 import sleb.SharedData;
-import sleb.cli.Blocks;
 
 /** `sleb prune` refuses bad requests with exit code 2 and one line that says what to change. */
 public class PruneCliErrorsTest {
@@ -56,20 +55,6 @@ public class PruneCliErrorsTest {
         refused(CliRun.run(CliRun.concat(common, "--calib-sampling", "random", "--nsamples", "4")), "random sampling of --seqlen 256 windows needs at least 257");
         refused(CliRun.run(CliRun.concat(common, "--calib-sampling", "rows", "--nsamples", "4")), "has 1 rows but --nsamples 4");
         refused(CliRun.run(CliRun.concat(new String[] {"prune", "--model", m, "--calib", dir.resolve("nope.txt").toString(), "--num-remove-blocks", "1", "--quiet"})), "does not exist");
-    }
-
-    /** ceil(R x n) on R as written, the one rule of prune's --remove-ratio and bench's --remove-last-ratio. */
-    @Test
-    public void ratioRoundsUp() {
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 32), 7); // ceil(6.4), as the official latency.py
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.25, 32), 8);
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 5), 1);
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.2, 12), 3);  // 2.4 -> 3
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.1, 30), 3);  // exactly 3 as written (the binary product is 3.0000000000000004)
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.07, 100), 7); // the binary product is 7.000000000000001
-        assertEquals(Blocks.countFromRatio("--remove-ratio", 0.30000000001, 10), 4); // 3.0000000001 -> 4 (a 1e-9 nudge said 3)
-        // bench's --remove-last-ratio counts with the same rule: the last 4 before the final block of 10
-        assertEquals(sleb.cli.BenchCommandAccess.removed(10, null, 0.30000000001), java.util.List.of(5, 6, 7, 8));
     }
 
     /** The count prune used to read from --remove is refused, naming the new flag (--remove is a block list elsewhere). */

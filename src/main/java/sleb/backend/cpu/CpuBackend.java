@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import sleb.backend.Backend;
 import sleb.backend.LoadedModel;
 import sleb.model.Model;
+import sleb.util.Parallel;
 
 /** The pure-Java backend: all cores, Vector API inner loops, fp32 arithmetic. */
 public final class CpuBackend implements Backend {
@@ -20,6 +21,17 @@ public final class CpuBackend implements Backend {
 
     @Override
     public LoadedModel load(Model model) { return new CpuLoadedModel(this, model, par); }
+
+    @Override
+    public String kind() { return "cpu"; }
+
+    /** fp32 FMA throughput over this backend's threads ({@link PeakProbe}). */
+    @Override
+    public double peakGflops() { return PeakProbe.gflops(par); }
+
+    /** A streaming read of 512 MiB over this backend's threads ({@link PeakProbe}). */
+    @Override
+    public double peakGbs() { return PeakProbe.gbs(par); }
 
     @Override
     public void close() { par.close(); }

@@ -7,6 +7,7 @@ import sleb.backend.LoadedModel;
 import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
+import sleb.util.Parallel;
 
 /**
  * A model on the CPU: weights on the heap in their stored dtype, the forward pass written out op by op

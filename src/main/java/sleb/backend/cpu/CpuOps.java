@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sleb.model.RopeStyle;
+import sleb.util.Parallel;
 
 /** Row-wise operations of the LLaMA forward on the CPU, fp32 storage with fp32 or wider sums. */
 final class CpuOps {

@@ -2,6 +2,7 @@ package sleb.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import sleb.util.Parallel;
 
 /**
  * out[i][j] (+)= sum_k x[i][k] * W[j][k]: activations times a transposed weight matrix (nn.Linear).

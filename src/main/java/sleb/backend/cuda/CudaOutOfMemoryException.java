@@ -1,7 +1,9 @@
 package sleb.backend.cuda;
 
-/** Device memory ran out: says how much was asked for and how much the device had free. */
-public final class CudaOutOfMemoryException extends RuntimeException {
+import sleb.util.UsageException;
+
+/** Device memory ran out: says how much was asked for and how much the device had free (a user error: a smaller job fits). */
+public final class CudaOutOfMemoryException extends UsageException {
     public final long requested, free, total;
 
     CudaOutOfMemoryException(String device, String what, long requested, long free, long total) {

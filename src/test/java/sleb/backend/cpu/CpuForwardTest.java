@@ -13,6 +13,7 @@ import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
 import sleb.model.SyntheticModel;
+import sleb.util.Parallel;
 
 /** The CPU backend against the float64 reference on tiny random models of every supported variant. */
 public class CpuForwardTest {

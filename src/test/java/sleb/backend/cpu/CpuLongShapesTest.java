@@ -12,6 +12,7 @@ import sleb.model.Model;
 import sleb.model.ModelConfig;
 import sleb.model.RopeStyle;
 import sleb.model.SyntheticModel;
+import sleb.util.Parallel;
 
 /**
  * The paths the tiny shapes of CpuForwardTest do not reach: head_dim 64 with 70 positions (attention's

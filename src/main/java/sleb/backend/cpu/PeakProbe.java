@@ -1,24 +1,24 @@
-package sleb.bench;
+package sleb.backend.cpu;
 
 import java.util.concurrent.atomic.DoubleAdder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import sleb.backend.cpu.Parallel;
+import sleb.util.Parallel;
 
 /**
  * Quick probes of the machine's ceilings: fp32 fused multiply-add throughput on every thread (twelve
  * independent vector accumulators per thread, enough to hide the FMA latency), and the bandwidth of a
  * streaming read of an array much larger than the caches. Each is the best of a few runs.
  */
-public final class PeakProbe {
+final class PeakProbe {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static volatile double sink;
 
     private PeakProbe() {}
 
     /** GFLOP/s of fp32 FMAs over all threads of par. */
-    public static double gflops(Parallel par) {
+    static double gflops(Parallel par) {
         long iters = 4_000_000;
         fmaLoop(200_000); // let the JIT compile the kernel
         double best = 0;
@@ -48,7 +48,7 @@ public final class PeakProbe {
     }
 
     /** GB/s of a streaming read of a 512 MiB array, split over all threads of par. */
-    public static double gbs(Parallel par) {
+    static double gbs(Parallel par) {
         float[] a = new float[128 << 20];
         java.util.Arrays.fill(a, 1f);
         int parts = par.threads() * 8;

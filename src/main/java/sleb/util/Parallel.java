@@ -1,4 +1,4 @@
-package sleb.backend.cpu;
+package sleb.util;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;

@@ -1,4 +1,4 @@
-package sleb.prune;
+package sleb.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -22,12 +22,6 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import sleb.cli.Blocks;
-import sleb.model.Model;
-import sleb.model.ModelConfig;
-import sleb.model.RopeStyle;
-import sleb.model.SafetensorsWriter;
-import sleb.model.Tensor;
 import sleb.util.AtomicFiles;
 import sleb.util.Json;
 import sleb.util.UsageException;
@@ -61,12 +55,15 @@ public final class Exporter {
             throw new UsageException("--format llama2c needs a llama2.c source model; this one is a Hugging Face model, export it with --format hf");
     }
 
-    public static void export(Model m, List<Integer> removed, Path dir, String format, Path tokenizer) throws IOException {
+    /** Writes {@code m} without the blocks {@code blocks} removes into {@code dir} (new or empty) in {@code format} (hf, llama2c, auto or null: the source's). */
+    public static void export(Model m, BlockSelection blocks, Path dir, String format, Path tokenizer) throws IOException {
         if (format != null) checkFormat(format);
         String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;
         if (fmt.equals("llama2c") && m.format() != Model.SourceFormat.LLAMA2C)
             throw new UsageException("--format llama2c needs a llama2.c source model; this one is " + m.format() + ", export it with --format hf");
-        int[] keep = Blocks.keep(m.config().nLayers, removed);
+        if (blocks.nLayers() != m.config().nLayers)
+            throw new IllegalArgumentException("a selection of " + blocks.nLayers() + " blocks for a model of " + m.config().nLayers);
+        int[] keep = blocks.kept();
         Path target = dir.toAbsolutePath().normalize();
         if (Files.exists(target)) {
             if (!Files.isDirectory(target)) throw new UsageException("export target " + target + " exists and is not a directory");
@@ -154,7 +151,7 @@ public final class Exporter {
             } else if (lt == null && jsonString(cfg, "model_type").equals("qwen2")) {
                 // Without layer_types, Qwen2 slides on the layers from max_window_layers on (default 28). The kept
                 // sliding layers stay a suffix of the kept list, so the export's boundary is the number kept below it.
-                int first = cfg.has("max_window_layers") ? cfg.get("max_window_layers").getAsInt() : sleb.model.SlidingWindows.QWEN2_MAX_WINDOW_LAYERS;
+                int first = cfg.has("max_window_layers") ? cfg.get("max_window_layers").getAsInt() : SlidingWindows.QWEN2_MAX_WINDOW_LAYERS;
                 int below = 0;
                 for (int k : keep) if (k < first) below++;
                 cfg.addProperty("max_window_layers", below);
@@ -176,7 +173,7 @@ public final class Exporter {
     }
 
     /** config.json for a llama2.c source, as Hugging Face's LlamaForCausalLM reads it. */
-    static JsonObject llamaConfig(ModelConfig c) {
+    public static JsonObject llamaConfig(ModelConfig c) {
         JsonObject o = new JsonObject();
         JsonArray arch = new JsonArray();
         arch.add("LlamaForCausalLM");
@@ -240,16 +237,14 @@ public final class Exporter {
     private static void writeLlama2c(Model m, int[] keep, Path out, Path tokenizer) throws IOException {
         ModelConfig c = m.config();
         Path src = m.source();
-        int legacyHeader = 28;
         ByteBuffer h0 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
             in.read(h0, 0);
         }
-        if (h0.getInt(0) == 0x616b3432)
+        if (h0.getInt(0) == Llama2cLayout.MAGIC)
             throw new UsageException(src + " is a versioned llama2.c checkpoint; --format llama2c writes the legacy format from legacy sources only, use --format hf");
-        long freqOff = legacyHeader + 4L * ((long) c.vocabSize * c.dim
-                + (long) c.nLayers * (2L * c.dim + 2L * c.dim * c.qDim() + 2L * c.dim * c.kvDim() + 3L * c.dim * c.hiddenDim) + c.dim);
-        long freqBytes = 4L * c.maxSeqLen * c.headDim;
+        long freqOff = Llama2cLayout.legacyRopeOffset(c);
+        long freqBytes = Llama2cLayout.ropeTableBytes(c);
         ByteBuffer freqs = ByteBuffer.allocate((int) freqBytes);
         try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
             while (freqs.hasRemaining()) if (in.read(freqs, freqOff + freqs.position()) < 0) throw new IOException(src + " ends inside the rotary tables");
@@ -257,14 +252,12 @@ public final class Exporter {
         freqs.flip();
         Path file = out.resolve(src.getFileName());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer h = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer h = ByteBuffer.allocate(Llama2cLayout.LEGACY_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             h.putInt(c.dim).putInt(c.hiddenDim).putInt(keep.length).putInt(c.nHeads).putInt(c.nKvHeads)
                     .putInt(c.tiedEmbeddings ? c.vocabSize : -c.vocabSize).putInt(c.maxSeqLen).flip();
             while (h.hasRemaining()) ch.write(h);
             m.embedding().writeTo(ch);
-            String[] order = {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-                    "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.down_proj.weight", "mlp.up_proj.weight"};
-            for (String suffix : order) for (int k : keep) m.tensor(Model.layer(k, suffix)).writeTo(ch);
+            for (String suffix : Llama2cLayout.LEGACY_LAYER_ORDER) for (int k : keep) m.tensor(Model.layer(k, suffix)).writeTo(ch);
             m.finalNorm().writeTo(ch);
             while (freqs.hasRemaining()) ch.write(freqs);
             if (!c.tiedEmbeddings) m.lmHead().writeTo(ch);

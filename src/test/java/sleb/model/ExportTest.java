@@ -1,4 +1,4 @@
-package sleb.prune;
+package sleb.model;
 
 import static org.testng.Assert.assertEquals;
 import static org.testng.Assert.assertTrue;
@@ -15,14 +15,6 @@ import org.testng.annotations.Test;
 import sleb.SharedData;
 import sleb.backend.LoadedModel;
 import sleb.backend.cpu.CpuBackend;
-import sleb.model.DType;
-import sleb.model.Model;
-import sleb.model.ModelConfig;
-import sleb.model.ModelLoader;
-import sleb.model.RopeStyle;
-import sleb.model.SafetensorsWriter;
-import sleb.model.SyntheticModel;
-import sleb.model.Tensor;
 import sleb.util.Json;
 
 /** Exported models give the source's logits with the removed blocks skipped, and `sleb eval` the same perplexity. */
@@ -53,7 +45,7 @@ public class ExportTest {
         Path bin = SharedData.require("models/stories260K/stories260K.bin");
         Path out = Files.createTempDirectory("export").resolve("pruned");
         try (Model src = ModelLoader.load(bin)) {
-            Exporter.export(src, List.of(1, 3), out, "auto", bin.resolveSibling("tok512.bin"));
+            Exporter.export(src, BlockSelection.removing(src.config().nLayers, List.of(1, 3)), out, "auto", bin.resolveSibling("tok512.bin"));
             assertTrue(Files.isRegularFile(out.resolve("tok512.bin")));
             try (Model dst = ModelLoader.load(out.resolve("stories260K.bin"))) {
                 assertEquals(dst.config().nLayers, 3);
@@ -111,7 +103,7 @@ public class ExportTest {
         Path bin = SharedData.require("models/stories260K/stories260K.bin");
         Path dir = Files.createTempDirectory("export");
         try (Model src = ModelLoader.load(bin)) {
-            Exporter.export(src, List.of(2), dir.resolve("hf"), "hf", bin.resolveSibling("tok512.bin"));
+            Exporter.export(src, BlockSelection.removing(src.config().nLayers, List.of(2)), dir.resolve("hf"), "hf", bin.resolveSibling("tok512.bin"));
             try (Model dst = ModelLoader.load(dir.resolve("hf"))) {
                 assertEquals(dst.config().nLayers, 4);
                 assertEquals(dst.config().ropeStyle, RopeStyle.HALF);
@@ -119,7 +111,7 @@ public class ExportTest {
                 assertClose(logits(dst, new int[] {0, 1, 2, 3}, t), logits(src, new int[] {0, 1, 3, 4}, t), 1e-4);
             }
             Path ref = SharedData.require("models/stories260K-hf");
-            Exporter.export(src, List.of(), dir.resolve("full"), "hf", null);
+            Exporter.export(src, BlockSelection.dense(src.config().nLayers), dir.resolve("full"), "hf", null);
             try (Model a = ModelLoader.load(dir.resolve("full")); Model b = ModelLoader.load(ref)) {
                 for (String name : b.tensors().keySet())
                     assertEquals(a.tensor(name).toFloatArray(), b.tensor(name).toFloatArray(), name);
@@ -152,7 +144,7 @@ public class ExportTest {
         Files.writeString(src.resolve("tokenizer_config.json"), "{}");
         Path out = Files.createTempDirectory("export").resolve("pruned");
         try (Model m = ModelLoader.load(src)) {
-            Exporter.export(m, List.of(1), out, "auto", null);
+            Exporter.export(m, BlockSelection.removing(m.config().nLayers, List.of(1)), out, "auto", null);
             assertTrue(Files.isRegularFile(out.resolve("model-00001-of-00002.safetensors")));
             assertTrue(Files.isRegularFile(out.resolve("model-00002-of-00002.safetensors")));
             assertTrue(Files.isRegularFile(out.resolve("tokenizer_config.json")));
@@ -169,7 +161,7 @@ public class ExportTest {
                 assertClose(logits(dst, new int[] {0, 1, 2}, t), logits(m, new int[] {0, 2, 3}, t), 0);
             }
             try {
-                Exporter.export(m, List.of(1), out, "auto", null);
+                Exporter.export(m, BlockSelection.removing(m.config().nLayers, List.of(1)), out, "auto", null);
                 throw new AssertionError("a non-empty target must be refused");
             } catch (sleb.util.UsageException expected) {
                 assertTrue(expected.getMessage().contains("not empty"));
@@ -222,7 +214,7 @@ public class ExportTest {
         Files.writeString(src.resolve("config.json"), source);
         Path out = Files.createTempDirectory("export-cfg").resolve("pruned");
         try (Model m = ModelLoader.load(src)) {
-            Exporter.export(m, List.of(2), out, "hf", null);
+            Exporter.export(m, BlockSelection.removing(m.config().nLayers, List.of(2)), out, "hf", null);
         }
         String written = Files.readString(out.resolve("config.json"));
         com.google.gson.JsonElement got = JsonParser.parseString(written), want = JsonParser.parseString(expected);
@@ -251,7 +243,7 @@ public class ExportTest {
         Path out = Files.createTempDirectory("export-qwen2").resolve("pruned");
         try (Model m = ModelLoader.load(src)) {
             assertEquals(new int[] {m.config().slidingWindow(0), m.config().slidingWindow(3), m.config().slidingWindow(4)}, new int[] {0, 16, 16});
-            Exporter.export(m, List.of(0, 4), out, "hf", null);
+            Exporter.export(m, BlockSelection.removing(m.config().nLayers, List.of(0, 4)), out, "hf", null);
         }
         try (Model e = ModelLoader.load(out)) {
             assertEquals(e.config().nLayers, 3);

@@ -1,4 +1,4 @@
-package sleb.bench;
+package sleb.cli;
 
 import static org.testng.Assert.assertEquals;
 import static org.testng.Assert.assertTrue;
@@ -10,23 +10,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.testng.annotations.Test;
-import sleb.cli.BenchCommandAccess;
-import sleb.cli.Main;
+import picocli.CommandLine;
 import sleb.util.UsageException;
 
 public class BenchCommandTest {
     @Test
     public void removeLastRatioTakesTheLastBlocksBeforeTheFinalOne() {
-        // the count follows the one rule of sleb.cli.Blocks.countFromRatio (tested in PruneCliErrorsTest)
-        assertEquals(BenchCommandAccess.removed(12, null, 0.2), List.of(8, 9, 10));
-        assertEquals(BenchCommandAccess.removed(12, List.of(3, 1), null), List.of(1, 3));
-        assertEquals(BenchCommandAccess.removed(12, null, null), List.of());
-        expectThrows(UsageException.class, () -> BenchCommandAccess.removed(2, null, 0.9)); // 2 of 2
-        expectThrows(UsageException.class, () -> BenchCommandAccess.removed(12, List.of(12), null));
+        // the count follows the one rule of sleb.model.BlockSelection.countFromRatio (tested in BlockSelectionTest)
+        assertEquals(BenchCommand.selection(12, null, 0.2).removedSorted(), List.of(8, 9, 10));
+        assertEquals(BenchCommand.selection(12, List.of(3, 1), null).removedSorted(), List.of(1, 3));
+        assertEquals(BenchCommand.selection(12, null, null).removedSorted(), List.of());
+        expectThrows(UsageException.class, () -> BenchCommand.selection(2, null, 0.9)); // 2 of 2
+        expectThrows(UsageException.class, () -> BenchCommand.selection(12, List.of(12), null));
+    }
+
+    private static BenchCommand parse(String... args) {
+        BenchCommand c = new BenchCommand();
+        new CommandLine(c).parseArgs(args);
+        return c;
+    }
+
+    /** {batch, prompt-len, gen-len, iters} after defaults. */
+    private static int[] planNumbers(String... args) {
+        BenchCommand.Plan p = parse(args).plan();
+        return new int[] {p.proto.batch, p.proto.promptLen, p.proto.genLen, p.iters};
     }
 
     private static String badFlag(String... args) {
-        return expectThrows(UsageException.class, () -> BenchCommandAccess.plan(args)).getMessage();
+        return expectThrows(UsageException.class, () -> parse(args).plan()).getMessage();
     }
 
     @Test
@@ -52,9 +63,9 @@ public class BenchCommandTest {
 
     @Test
     public void protocolDefaultsAreThePapers() {
-        int[] p = BenchCommandAccess.planNumbers("--synthetic", "stories110m", "--mode", "prompt");
+        int[] p = planNumbers("--synthetic", "stories110m", "--mode", "prompt");
         assertEquals(p, new int[] {1, 2048, 0, 50});
-        int[] g = BenchCommandAccess.planNumbers("--synthetic", "stories110m", "--mode", "generate");
+        int[] g = planNumbers("--synthetic", "stories110m", "--mode", "generate");
         assertEquals(g, new int[] {64, 64, 128, 10});
     }
 
