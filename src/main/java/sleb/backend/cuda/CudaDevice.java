@@ -345,20 +345,6 @@ final class CudaDevice implements AutoCloseable {
         cuLaunchKernel(function(fn), gx, gy, gz, bx, by, 1, smem, stream, Pointer.to(ps), null);
     }
 
-    /** A 1-D grid-stride launch over n elements. */
-    void launchElementwise(String fn, long n, Object... args) {
-        int blocks = (int) Math.min(65535L * 16, Math.max(1, (n + 255) / 256));
-        launch(fn, blocks, 1, 1, 256, 1, 0, args);
-    }
-
-    static String suffix(DType t) {
-        switch (t) {
-            case F32: return "f32";
-            case BF16: return "bf16";
-            default: return "f16";
-        }
-    }
-
     /**
      * C[m][n] = sum_k A[m][k] * W[n][k] + beta * C[m][n]: activations A [M][K] and weights W [N][K]
      * (Hugging Face [out][in]) in dtype t, C fp32 [M][N]; fp32 accumulation, no TF32.
@@ -374,10 +360,8 @@ final class CudaDevice implements AutoCloseable {
             JCublas2.cublasGemmEx(cublas, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N, n, m, k,
                     Pointer.to(new float[] {1f}), w, type, k, a, type, k, Pointer.to(new float[] {beta}),
                     c, cudaDataType.CUDA_R_32F, n, compute, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
-        } else if (t == DType.F32) {
-            launch("gemm_f32", (n + 31) / 32, (m + 31) / 32, 1, 32, 8, 0, a, w, c, m, n, k, n, 1f, beta);
         } else {
-            launch("gemm_wmma_" + suffix(t), (n + 63) / 64, (m + 63) / 64, 1, 128, 1, 0, a, w, c, m, n, k, n, 1f, beta);
+            CudaOps.gemmKernel(this, t, a, w, c, m, n, k, beta);
         }
     }
 

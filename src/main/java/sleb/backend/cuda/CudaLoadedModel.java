@@ -26,7 +26,6 @@ final class CudaLoadedModel implements LoadedModel {
     private final CudaDevice dev;
     private final ModelConfig cfg;
     final DType gemmType;
-    private final String sfx;
     private final int dim, hidden, qDim, kvDim, qkvDim, hd;
     private final float scale;
     private final CUdeviceptr[] wqkv, wo, wgu, wdown, normIn, normPost, bqkv;
@@ -58,7 +57,6 @@ final class CudaLoadedModel implements LoadedModel {
         hd = cfg.headDim;
         scale = (float) (1.0 / Math.sqrt(hd));
         gemmType = cfg.nLayers > 0 ? model.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype() : model.lmHead().dtype();
-        sfx = CudaDevice.suffix(gemmType);
         invFreq = cfg.ropeInvFreq();
         embedType = model.embedding().dtype();
 
@@ -231,7 +229,7 @@ final class CudaLoadedModel implements LoadedModel {
 
     /** Launch only: rows [n][dim] fp32 at out = embeddings of the n token ids at ids (device). */
     void embedInto(CUdeviceptr ids, int n, CUdeviceptr out) {
-        if (n > 0) dev.launch("embedding_" + CudaDevice.suffix(embedType), n, 1, 1, 256, 1, 0, ids, embed, out, dim);
+        if (n > 0) CudaOps.embedding(dev, embedType, ids, embed, out, n, dim);
     }
 
     /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (into xn, n*dim GEMM-dtype elements). */
@@ -300,16 +298,18 @@ final class CudaLoadedModel implements LoadedModel {
         if (N > ws.rows) throw new IllegalArgumentException("workspace holds " + ws.rows + " rows, block call has " + N);
         if (posDev == CudaDevice.NULL && pos0 + T > ropeCap) throw new IllegalStateException("RoPE table covers " + ropeCap + " positions, not " + (pos0 + T));
         CUdeviceptr xp = x.ptr(), xn = ws.xn, qkv = ws.qkv, att = ws.att, tmp = ws.tmp, gu = ws.gu, sw = ws.sw;
-        dev.launch("rmsnorm_" + sfx, N, 1, 1, 256, 1, 0, xp, normIn[layer], xn, dim, cfg.normEps);
+        float eps = cfg.normEps;
+        // attention: xn = norm(x); qkv = xn W_qkv (+ bias); RoPE on q, k
+        CudaOps.rmsnorm(dev, gemmType, xp, normIn[layer], xn, N, dim, eps);
         dev.gemm(gemmType, xn, wqkv[layer], qkv, N, qkvDim, dim, 0f);
-        if (bqkv[layer] != null) dev.launchElementwise("add_bias", (long) N * qkvDim, qkv, bqkv[layer], N, qkvDim, qkvDim);
-        dev.launch(cfg.ropeStyle == sleb.model.RopeStyle.HALF ? "rope_half" : "rope_adjacent", N, 1, 1, 128, 1, 0,
-                qkv, rope, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        if (bqkv[layer] != null) CudaOps.addBias(dev, qkv, bqkv[layer], N, qkvDim, qkvDim);
+        CudaOps.rope(dev, cfg.ropeStyle, qkv, rope, B, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        // keys and values: this call's rows, or the cache after appending them to it
         CUdeviceptr kp = qkv.withByteOffset(4L * qDim), vp = qkv.withByteOffset(4L * (qDim + kvDim));
         int kvRow = qkvDim;
         long kvBatch = (long) T * qkvDim;
         if (cache != null) {
-            dev.launch("kv_append", N, 1, 1, 128, 1, 0, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, T, pos0, posDev, cache.maxLen, kvDim);
+            CudaOps.kvAppend(dev, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, B, T, pos0, posDev, cache.maxLen, kvDim);
             kp = cache.k;
             vp = cache.v;
             kvRow = kvDim;
@@ -317,24 +317,23 @@ final class CudaLoadedModel implements LoadedModel {
         }
         int window = cfg.slidingWindow(layer); // the original layer's, whichever blocks run
         if (cache != null && T == 1) {
-            dev.launch("attention_decode", cfg.nHeads, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd),
-                    qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
+            CudaOps.attentionDecode(dev, qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, B, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         } else {
             if (posDev != CudaDevice.NULL) throw new IllegalArgumentException("prefill attention takes its position from the host");
-            dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, cfg.nHeads, B, 32 * Kernels.PREFILL_BR, 1,
-                    Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
+            CudaOps.attentionPrefill(dev, qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, B, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         }
+        // x += o_proj(att); xn = norm(x)
         CUdeviceptr attIn = att;
         if (gemmType != DType.F32) {
-            dev.launchElementwise("f32_to_" + sfx, (long) N * qDim, att, xn, (long) N * qDim);
+            CudaOps.f32To(dev, gemmType, att, xn, (long) N * qDim);
             attIn = xn;
         }
         dev.gemm(gemmType, attIn, wo[layer], tmp, N, dim, qDim, 0f);
-        // x += o_proj(...); xn = rmsnorm(x) * w_post
-        dev.launch("rmsnorm_residual_" + sfx, N, 1, 1, 256, 1, 0, xp, tmp, normPost[layer], xn, dim, cfg.normEps);
+        CudaOps.rmsnormResidual(dev, gemmType, xp, tmp, normPost[layer], xn, N, dim, eps);
+        // MLP: x += down(silu(gate) * up)
         dev.gemm(gemmType, xn, wgu[layer], gu, N, 2 * hidden, dim, 0f);
-        dev.launchElementwise("swiglu_" + sfx, (long) N * hidden, gu, sw, N, hidden);
-        dev.gemm(gemmType, sw, wdown[layer], xp, N, dim, hidden, 1f); // x += down(...)
+        CudaOps.swiglu(dev, gemmType, gu, sw, N, hidden);
+        dev.gemm(gemmType, sw, wdown[layer], xp, N, dim, hidden, 1f);
     }
 
     /** Rows per lm_head chunk: at most ~256 MiB of fp32 logits at a time. */
@@ -349,7 +348,7 @@ final class CudaLoadedModel implements LoadedModel {
 
     /** Launch only: the final norm of rows [n][dim] at src into xn, in the GEMM dtype. */
     private void finalNormInto(CUdeviceptr src, int n, CUdeviceptr xn) {
-        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, src, finalNorm, xn, dim, cfg.normEps);
+        CudaOps.rmsnorm(dev, gemmType, src, finalNorm, xn, n, dim, cfg.normEps);
     }
 
     @Override
@@ -394,7 +393,7 @@ final class CudaLoadedModel implements LoadedModel {
             for (int r0 = 0; r0 < N; r0 += rows) {
                 int n = Math.min(rows, N - r0);
                 dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), lmHead, logits, n, V, dim, 0f);
-                dev.launch("nll_rows", n, 1, 1, 1024, 1, 0, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), V);
+                CudaOps.nllRows(dev, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), n, V);
             }
             return dev.downloadDoubles(per, N);
         } finally {
@@ -476,7 +475,7 @@ final class CudaLoadedModel implements LoadedModel {
         if (N == 0) return out;
         CUdeviceptr per = dev.alloc(8L * N, "per-row cosine");
         try {
-            dev.launch("cosine_rows", N, 1, 1, 256, 1, 0, a.ptr(), b.ptr(), per, dim);
+            CudaOps.cosineRows(dev, a.ptr(), b.ptr(), per, N, dim);
             double[] c = dev.downloadDoubles(per, N);
             for (int i = 0; i < N; i++) out[i / T] += c[i];
             return out;
