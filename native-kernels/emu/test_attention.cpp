@@ -1,5 +1,5 @@
 // test_attention.cpp - rope, kv_append, attention_prefill and attention_decode, with the launch
-// configurations of CudaLoadedModel.block() and the two key layouts it uses: the K/V columns of the
+// configurations of CudaOps and the two key layouts CudaLoadedModel.block() uses: the K/V columns of the
 // fused QKV rows (kv_row = qkvDim, kv_batch = T*qkvDim) and the KV cache [batch][maxLen][kvDim].
 // Attention cases run with and without a sliding window (window w: query p sees keys p-w < j <= p);
 // with a window the keys before it are NaN, so a kernel that reads one fails.

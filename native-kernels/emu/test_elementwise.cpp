@@ -1,7 +1,7 @@
 // test_elementwise.cpp - embedding, swiglu, add_bias and the dtype conversions.
 #include "check.h"
 
-// CudaDevice.launchElementwise: 256 threads, one per element up to 65535*16 blocks (then grid-stride).
+// CudaOps.elementwise: 256 threads, one per element up to 65535*16 blocks (then grid-stride).
 static unsigned elementwise_blocks(long long n) { return (unsigned)std::min(65535LL * 16, std::max(1LL, (n + 255) / 256)); }
 
 template <typename T>

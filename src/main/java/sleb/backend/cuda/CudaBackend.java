@@ -17,7 +17,7 @@ public final class CudaBackend implements Backend {
     CudaBackend(CudaDevice device) { this.device = device; }
 
     /** null when a usable CUDA GPU is present, otherwise the reason there is none. */
-    public static String probe() { return CudaDevice.probe(); }
+    public static String probe() { return GpuDriver.probe(); }
 
     /** One device, or a split of the blocks over several in layer order ("cuda:0,1"). */
     public static sleb.backend.Backend open(int[] ordinals) {

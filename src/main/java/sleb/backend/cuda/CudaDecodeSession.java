@@ -31,7 +31,7 @@ final class CudaDecodeSession implements DecodeSession {
     private boolean closed;
 
     private boolean graphs;
-    private CudaDevice.Graph graph, blocksGraph;
+    private CudaDriver.Graph graph, blocksGraph;
     private CUdeviceptr stepIds, stepPos, stepLogits;
     private CudaActivations stepX;
     private CudaLoadedModel.Workspace stepWs;
@@ -133,12 +133,12 @@ final class CudaDecodeSession implements DecodeSession {
         return true;
     }
 
-    private CudaDevice.Graph tryCapture(Runnable work) {
+    private CudaDriver.Graph tryCapture(Runnable work) {
         try {
             return dev.capture(work);
         } catch (CudaException e) {
             graphs = false;
-            System.err.println("sleb: CUDA graph capture failed (" + CudaDevice.oneLine(e) + "); decoding without graphs");
+            System.err.println("sleb: CUDA graph capture failed (" + GpuDriver.oneLine(e) + "); decoding without graphs");
             return null;
         }
     }

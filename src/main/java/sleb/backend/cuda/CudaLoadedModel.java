@@ -2,41 +2,34 @@ package sleb.backend.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import sleb.backend.Activations;
 import sleb.backend.Backend;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.DType;
-import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
-import sleb.model.Tensor;
 
 /**
- * A model on one CUDA device. Weights are uploaded once: the projection matrices in the model's
- * storage dtype (the "GEMM dtype": bf16, fp16 or fp32; a matrix stored otherwise is converted to it),
- * q|k|v and gate|up concatenated so that each pair/triple is one GEMM, norms and biases in fp32.
- * Hidden states stay fp32; each GEMM reads its input in the GEMM dtype (the norm / SwiGLU / convert
- * kernel before it writes that type) and accumulates in fp32.
+ * A model on one CUDA device: the forward pass over its weights ({@link CudaWeights}, uploaded once, the
+ * projections in the "GEMM dtype"). Hidden states stay fp32 [batch*seqLen][dim]; each GEMM reads its input
+ * in the GEMM dtype (the norm / SwiGLU / convert kernel before it writes that type) and accumulates in
+ * fp32. Kernels are launched through {@link CudaOps}.
  */
 final class CudaLoadedModel implements LoadedModel {
     private final CudaBackend backend;
     private final CudaDevice dev;
     private final ModelConfig cfg;
     final DType gemmType;
-    private final String sfx;
     private final int dim, hidden, qDim, kvDim, qkvDim, hd;
     private final float scale;
-    private final CUdeviceptr[] wqkv, wo, wgu, wdown, normIn, normPost, bqkv;
-    private final CUdeviceptr embed, lmHead, finalNorm;
-    private final DType embedType;
+    private final CudaWeights w;
     private final double[] invFreq;
     private CUdeviceptr rope;
     private int ropeCap;
-    private final List<CUdeviceptr> owned = new ArrayList<>();
-    private final boolean[] resident;
+    /** Every RoPE table made, the outgrown ones included. */
+    private final List<CUdeviceptr> ropeTables = new ArrayList<>();
     private boolean closed;
 
     /**
@@ -45,7 +38,6 @@ final class CudaLoadedModel implements LoadedModel {
      */
     CudaLoadedModel(CudaBackend backend, CudaDevice dev, Model model, boolean[] resident) {
         this.backend = backend;
-        this.resident = resident;
         this.dev = dev;
         this.cfg = model.config();
         if (cfg.headDim > Kernels.MAX_HEAD_DIM)
@@ -57,110 +49,15 @@ final class CudaLoadedModel implements LoadedModel {
         qkvDim = qDim + 2 * kvDim;
         hd = cfg.headDim;
         scale = (float) (1.0 / Math.sqrt(hd));
-        gemmType = cfg.nLayers > 0 ? model.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype() : model.lmHead().dtype();
-        sfx = CudaDevice.suffix(gemmType);
         invFreq = cfg.ropeInvFreq();
-        embedType = model.embedding().dtype();
-
-        long need = estimateBytes(model);
-        long[] info = dev.memInfo();
-        if (need > info[0])
-            throw new CudaOutOfMemoryException("cuda:" + dev.ordinal + " " + dev.name, "the model's weights (" + gemmType + ")", need, info[0], info[1]);
-
-        int L = cfg.nLayers;
-        wqkv = new CUdeviceptr[L]; wo = new CUdeviceptr[L]; wgu = new CUdeviceptr[L]; wdown = new CUdeviceptr[L];
-        normIn = new CUdeviceptr[L]; normPost = new CUdeviceptr[L]; bqkv = new CUdeviceptr[L];
+        w = new CudaWeights(dev, model, resident);
+        gemmType = w.gemmType;
         try {
-            for (int i = 0; i < L; i++) {
-                if (!holds(i)) continue;
-                wqkv[i] = matrix(gemmType, dim, "block " + i + " q/k/v weights", t(model, i, "self_attn.q_proj.weight"),
-                        t(model, i, "self_attn.k_proj.weight"), t(model, i, "self_attn.v_proj.weight"));
-                wo[i] = matrix(gemmType, qDim, "block " + i + " o_proj", t(model, i, "self_attn.o_proj.weight"));
-                wgu[i] = matrix(gemmType, dim, "block " + i + " gate/up", t(model, i, "mlp.gate_proj.weight"), t(model, i, "mlp.up_proj.weight"));
-                wdown[i] = matrix(gemmType, hidden, "block " + i + " down_proj", t(model, i, "mlp.down_proj.weight"));
-                normIn[i] = vector("block " + i + " input norm", t(model, i, "input_layernorm.weight"));
-                normPost[i] = vector("block " + i + " post-attention norm", t(model, i, "post_attention_layernorm.weight"));
-                if (cfg.qkvBias)
-                    bqkv[i] = vector("block " + i + " q/k/v bias", t(model, i, "self_attn.q_proj.bias"),
-                            t(model, i, "self_attn.k_proj.bias"), t(model, i, "self_attn.v_proj.bias"));
-            }
-            embed = matrix(embedType, dim, "embedding table", model.embedding());
-            lmHead = cfg.tiedEmbeddings && embedType == gemmType ? embed : matrix(gemmType, dim, "lm_head", model.lmHead());
-            finalNorm = vector("final norm", model.finalNorm());
             dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-    }
-
-    private boolean holds(int layer) { return resident == null || resident[layer]; }
-
-    private static Tensor t(Model m, int layer, String suffix) { return m.tensor(Model.layer(layer, suffix)); }
-
-    private long estimateBytes(Model m) {
-        long perBlock = (long) gemmType.bytes * (qkvDim * (long) dim + (long) dim * qDim + 3L * dim * hidden) + 4L * (2 * dim + qkvDim);
-        long e = (long) cfg.vocabSize * dim;
-        long head = cfg.tiedEmbeddings && embedType == gemmType ? 0 : e * gemmType.bytes;
-        int blocks = 0;
-        for (int i = 0; i < cfg.nLayers; i++) if (holds(i)) blocks++;
-        return perBlock * blocks + e * embedType.bytes + head + 4L * dim;
-    }
-
-    /** Uploads the row-wise concatenation of {@code parts} ([rows][cols] each) as dtype t. */
-    private CUdeviceptr matrix(DType t, int cols, String what, Tensor... parts) {
-        long rows = 0;
-        for (Tensor p : parts) {
-            if (p.rank() != 2 || p.cols() != cols)
-                throw new IllegalArgumentException(p.name() + " has shape " + java.util.Arrays.toString(p.shape()) + ", expected [*, " + cols + "]");
-            rows += p.rows();
-        }
-        CUdeviceptr d = dev.alloc(rows * cols * t.bytes, what);
-        owned.add(d);
-        int batchRows = (int) Math.max(1, Math.min(Integer.MAX_VALUE / 8, (8L << 20) / ((long) cols * t.bytes)));
-        long dstRow = 0;
-        float[] f = new float[batchRows * cols];
-        short[] s = t == DType.F32 ? null : new short[batchRows * cols];
-        for (Tensor p : parts) {
-            for (long r0 = 0; r0 < p.rows(); r0 += batchRows) {
-                int n = (int) Math.min(batchRows, p.rows() - r0);
-                Pointer src;
-                if (t == DType.F32) {
-                    for (int r = 0; r < n; r++) p.rowToFloat(r0 + r, 0, f, r * cols, cols);
-                    FiniteWeights.check(p, r0, f, 0, n * cols);
-                    src = Pointer.to(f);
-                } else if (p.dtype() == t) {
-                    for (int r = 0; r < n; r++) p.rowBits(r0 + r, 0, s, r * cols, cols);
-                    FiniteWeights.check(p, t, r0, s, 0, n * cols);
-                    src = Pointer.to(s);
-                } else {
-                    for (int r = 0; r < n; r++) p.rowToFloat(r0 + r, 0, f, r * cols, cols);
-                    FiniteWeights.check(p, r0, f, 0, n * cols);
-                    for (int i = 0; i < n * cols; i++) s[i] = t == DType.BF16 ? DType.floatToBf16(f[i]) : DType.floatToF16(f[i]);
-                    FiniteWeights.checkNarrowed(p, t, r0, s, 0, n * cols, "the CUDA backend runs this model's matrix products in");
-                    src = Pointer.to(s);
-                }
-                dev.upload(d.withByteOffset(dstRow * cols * t.bytes), src, (long) n * cols * t.bytes);
-                dstRow += n;
-            }
-        }
-        return d;
-    }
-
-    /** Uploads the concatenation of 1-D tensors as fp32. */
-    private CUdeviceptr vector(String what, Tensor... parts) {
-        int n = 0;
-        for (Tensor p : parts) n += (int) p.numel();
-        float[] all = new float[n];
-        int off = 0;
-        for (Tensor p : parts) {
-            float[] v = FiniteWeights.floats(p);
-            System.arraycopy(v, 0, all, off, v.length);
-            off += v.length;
-        }
-        CUdeviceptr d = dev.uploadFloats(all, what);
-        owned.add(d);
-        return d;
     }
 
     /**
@@ -179,7 +76,7 @@ final class CudaLoadedModel implements LoadedModel {
                     cs[(p * half + i) * 2 + 1] = (float) Math.sin(a);
                 }
             rope = dev.uploadFloats(cs, "RoPE table");
-            owned.add(rope);
+            ropeTables.add(rope);
             ropeCap = cap;
         }
     }
@@ -231,13 +128,13 @@ final class CudaLoadedModel implements LoadedModel {
 
     /** Launch only: rows [n][dim] fp32 at out = embeddings of the n token ids at ids (device). */
     void embedInto(CUdeviceptr ids, int n, CUdeviceptr out) {
-        if (n > 0) dev.launch("embedding_" + CudaDevice.suffix(embedType), n, 1, 1, 256, 1, 0, ids, embed, out, dim);
+        if (n > 0) CudaOps.embedding(dev, w.embedType, ids, w.embedding, out, n, dim);
     }
 
     /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (into xn, n*dim GEMM-dtype elements). */
     void logitsInto(CUdeviceptr x, int n, CUdeviceptr xn, CUdeviceptr logits) {
         finalNormInto(x, n, xn);
-        dev.gemm(gemmType, xn, lmHead, logits, n, cfg.vocabSize, dim, 0f);
+        dev.gemm(gemmType, xn, w.lmHead, logits, n, cfg.vocabSize, dim, 0f);
     }
 
     @Override
@@ -294,22 +191,24 @@ final class CudaLoadedModel implements LoadedModel {
      */
     void block(int layer, CudaActivations x, int B, int T, int pos0, CUdeviceptr posDev, KvCache cache, Workspace ws) {
         if (layer < 0 || layer >= cfg.nLayers) throw new IllegalArgumentException("block " + layer + " does not exist (0.." + (cfg.nLayers - 1) + ")");
-        if (!holds(layer)) throw new IllegalStateException("block " + layer + " is not resident on cuda:" + dev.ordinal);
+        if (!w.holds(layer)) throw new IllegalStateException("block " + layer + " is not resident on cuda:" + dev.ordinal);
         int N = B * T;
         if (N == 0) return;
         if (N > ws.rows) throw new IllegalArgumentException("workspace holds " + ws.rows + " rows, block call has " + N);
         if (posDev == CudaDevice.NULL && pos0 + T > ropeCap) throw new IllegalStateException("RoPE table covers " + ropeCap + " positions, not " + (pos0 + T));
         CUdeviceptr xp = x.ptr(), xn = ws.xn, qkv = ws.qkv, att = ws.att, tmp = ws.tmp, gu = ws.gu, sw = ws.sw;
-        dev.launch("rmsnorm_" + sfx, N, 1, 1, 256, 1, 0, xp, normIn[layer], xn, dim, cfg.normEps);
-        dev.gemm(gemmType, xn, wqkv[layer], qkv, N, qkvDim, dim, 0f);
-        if (bqkv[layer] != null) dev.launchElementwise("add_bias", (long) N * qkvDim, qkv, bqkv[layer], N, qkvDim, qkvDim);
-        dev.launch(cfg.ropeStyle == sleb.model.RopeStyle.HALF ? "rope_half" : "rope_adjacent", N, 1, 1, 128, 1, 0,
-                qkv, rope, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        float eps = cfg.normEps;
+        // attention: xn = norm(x); qkv = xn W_qkv (+ bias); RoPE on q, k
+        CudaOps.rmsnorm(dev, gemmType, xp, w.inputNorm[layer], xn, N, dim, eps);
+        dev.gemm(gemmType, xn, w.qkv[layer], qkv, N, qkvDim, dim, 0f);
+        if (w.qkvBias[layer] != null) CudaOps.addBias(dev, qkv, w.qkvBias[layer], N, qkvDim, qkvDim);
+        CudaOps.rope(dev, cfg.ropeStyle, qkv, rope, B, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        // keys and values: this call's rows, or the cache after appending them to it
         CUdeviceptr kp = qkv.withByteOffset(4L * qDim), vp = qkv.withByteOffset(4L * (qDim + kvDim));
         int kvRow = qkvDim;
         long kvBatch = (long) T * qkvDim;
         if (cache != null) {
-            dev.launch("kv_append", N, 1, 1, 128, 1, 0, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, T, pos0, posDev, cache.maxLen, kvDim);
+            CudaOps.kvAppend(dev, qkv, qkvDim, qDim, qDim + kvDim, cache.k, cache.v, B, T, pos0, posDev, cache.maxLen, kvDim);
             kp = cache.k;
             vp = cache.v;
             kvRow = kvDim;
@@ -317,24 +216,23 @@ final class CudaLoadedModel implements LoadedModel {
         }
         int window = cfg.slidingWindow(layer); // the original layer's, whichever blocks run
         if (cache != null && T == 1) {
-            dev.launch("attention_decode", cfg.nHeads, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd),
-                    qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
+            CudaOps.attentionDecode(dev, qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, B, pos0 + 1, posDev, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         } else {
             if (posDev != CudaDevice.NULL) throw new IllegalArgumentException("prefill attention takes its position from the host");
-            dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, cfg.nHeads, B, 32 * Kernels.PREFILL_BR, 1,
-                    Kernels.prefillSmemBytes(hd), qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
+            CudaOps.attentionPrefill(dev, qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, B, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         }
+        // x += o_proj(att); xn = norm(x)
         CUdeviceptr attIn = att;
         if (gemmType != DType.F32) {
-            dev.launchElementwise("f32_to_" + sfx, (long) N * qDim, att, xn, (long) N * qDim);
+            CudaOps.f32To(dev, gemmType, att, xn, (long) N * qDim);
             attIn = xn;
         }
-        dev.gemm(gemmType, attIn, wo[layer], tmp, N, dim, qDim, 0f);
-        // x += o_proj(...); xn = rmsnorm(x) * w_post
-        dev.launch("rmsnorm_residual_" + sfx, N, 1, 1, 256, 1, 0, xp, tmp, normPost[layer], xn, dim, cfg.normEps);
-        dev.gemm(gemmType, xn, wgu[layer], gu, N, 2 * hidden, dim, 0f);
-        dev.launchElementwise("swiglu_" + sfx, (long) N * hidden, gu, sw, N, hidden);
-        dev.gemm(gemmType, sw, wdown[layer], xp, N, dim, hidden, 1f); // x += down(...)
+        dev.gemm(gemmType, attIn, w.o[layer], tmp, N, dim, qDim, 0f);
+        CudaOps.rmsnormResidual(dev, gemmType, xp, tmp, w.postNorm[layer], xn, N, dim, eps);
+        // MLP: x += down(silu(gate) * up)
+        dev.gemm(gemmType, xn, w.gateUp[layer], gu, N, 2 * hidden, dim, 0f);
+        CudaOps.swiglu(dev, gemmType, gu, sw, N, hidden);
+        dev.gemm(gemmType, sw, w.down[layer], xp, N, dim, hidden, 1f);
     }
 
     /** Rows per lm_head chunk: at most ~256 MiB of fp32 logits at a time. */
@@ -349,7 +247,7 @@ final class CudaLoadedModel implements LoadedModel {
 
     /** Launch only: the final norm of rows [n][dim] at src into xn, in the GEMM dtype. */
     private void finalNormInto(CUdeviceptr src, int n, CUdeviceptr xn) {
-        dev.launch("rmsnorm_" + sfx, n, 1, 1, 256, 1, 0, src, finalNorm, xn, dim, cfg.normEps);
+        CudaOps.rmsnorm(dev, gemmType, src, w.finalNorm, xn, n, dim, cfg.normEps);
     }
 
     @Override
@@ -393,8 +291,8 @@ final class CudaLoadedModel implements LoadedModel {
             logits = dev.alloc(4L * rows * V, "logits chunk [" + rows + " x " + V + "]");
             for (int r0 = 0; r0 < N; r0 += rows) {
                 int n = Math.min(rows, N - r0);
-                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), lmHead, logits, n, V, dim, 0f);
-                dev.launch("nll_rows", n, 1, 1, 1024, 1, 0, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), V);
+                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), w.lmHead, logits, n, V, dim, 0f);
+                CudaOps.nllRows(dev, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), n, V);
             }
             return dev.downloadDoubles(per, N);
         } finally {
@@ -412,7 +310,7 @@ final class CudaLoadedModel implements LoadedModel {
             logits = dev.alloc(4L * rows * V, "logits chunk [" + rows + " x " + V + "]");
             for (int r0 = 0; r0 < n; r0 += rows) {
                 int m = Math.min(rows, n - r0);
-                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), lmHead, logits, m, V, dim, 0f);
+                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), w.lmHead, logits, m, V, dim, 0f);
                 float[] flat = dev.downloadFloats(logits, m * V);
                 for (int i = 0; i < m; i++) out[r0 + i] = java.util.Arrays.copyOfRange(flat, i * V, (i + 1) * V);
             }
@@ -476,7 +374,7 @@ final class CudaLoadedModel implements LoadedModel {
         if (N == 0) return out;
         CUdeviceptr per = dev.alloc(8L * N, "per-row cosine");
         try {
-            dev.launch("cosine_rows", N, 1, 1, 256, 1, 0, a.ptr(), b.ptr(), per, dim);
+            CudaOps.cosineRows(dev, a.ptr(), b.ptr(), per, N, dim);
             double[] c = dev.downloadDoubles(per, N);
             for (int i = 0; i < N; i++) out[i / T] += c[i];
             return out;
@@ -519,8 +417,9 @@ final class CudaLoadedModel implements LoadedModel {
         if (closed) return;
         closed = true;
         dev.makeCurrent();
-        for (CUdeviceptr p : owned) dev.release(p);
-        owned.clear();
+        w.release();
+        for (CUdeviceptr p : ropeTables) dev.release(p);
+        ropeTables.clear();
         rope = null;
     }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import sleb.model.DType;
 
 /**
  * What stands behind a {@link CudaDevice} made by {@link CudaDevice#dryRun}: no GPU, but the host side
@@ -17,7 +18,7 @@ import jcuda.driver.CUdeviceptr;
  * captured launches. Nothing is computed: downloads return zeros. Tests use it to run the CUDA host code
  * on machines without a GPU (CudaHostProtocolTest).
  */
-class DryRun {
+class DryRun implements CudaDriver {
     enum State { LIVE, POOLED }
 
     static final class Block {
@@ -46,13 +47,28 @@ class DryRun {
     }
 
     final long memory;
+    private final String name;
     private final TreeMap<Long, Block> blocks = new TreeMap<>();
     private long next = 0x1000_0000L, used;
     private List<Launch> capturing;
     final List<Launch> launches = new ArrayList<>();
     int replays;
 
-    DryRun(long memory) { this.memory = memory; }
+    DryRun(long memory, String name) {
+        this.memory = memory;
+        this.name = name;
+    }
+
+    @Override public String name() { return name; }
+    /** A dry run claims sm_90, so that every kernel's launch limits apply. */
+    @Override public int computeMajor() { return 9; }
+    @Override public int computeMinor() { return 0; }
+    @Override public boolean usesCublas() { return false; }
+    @Override public void makeCurrent() {}
+    @Override public long[] memInfo() { return new long[] {free(), memory}; }
+    @Override public void allowSharedMemory(String fn, int bytes) {} // launch checks against smemAllowed
+    @Override public void synchronize() {}
+    @Override public void close() {}
 
     // ---- fake addresses ---------------------------------------------------------------------------
 
@@ -89,7 +105,8 @@ class DryRun {
     // ---- memory -----------------------------------------------------------------------------------
 
     /** A fresh block, or null when the fake device is full. */
-    CUdeviceptr alloc(long size, String what) {
+    @Override
+    public CUdeviceptr alloc(long size, String what) {
         notCapturing("allocate " + what);
         if (used + size > memory) return null;
         long base = newAddress(size, what);
@@ -130,16 +147,19 @@ class DryRun {
         return b;
     }
 
-    void pooled(CUdeviceptr p) {
+    @Override
+    public void pooled(CUdeviceptr p) {
         notCapturing("free a block");
         Block b = block(p);
         if (b.state == State.POOLED) throw new IllegalStateException("block freed twice: " + b.what);
         b.state = State.POOLED;
     }
 
-    void reused(CUdeviceptr p) { block(p).state = State.LIVE; }
+    @Override
+    public void reused(CUdeviceptr p) { block(p).state = State.LIVE; }
 
-    void released(CUdeviceptr p) {
+    @Override
+    public void release(CUdeviceptr p) {
         notCapturing("release a block");
         Block b = blocks.remove(address(p));
         if (b == null) throw new IllegalStateException("release of an unknown block");
@@ -168,7 +188,8 @@ class DryRun {
 
     // ---- work ---------------------------------------------------------------------------------------
 
-    void launch(String fn, int gx, int gy, int gz, int bx, int by, int smem, int smemAllowed, Object[] args) {
+    @Override
+    public void launch(String fn, int gx, int gy, int gz, int bx, int by, int smem, int smemAllowed, Object[] args) {
         if (gx <= 0 || gy <= 0 || gz <= 0 || gy > 65535 || gz > 65535)
             throw new IllegalStateException(fn + ": grid (" + gx + ", " + gy + ", " + gz + ") is outside the launch limits");
         if (bx <= 0 || by <= 0 || (long) bx * by > 1024) throw new IllegalStateException(fn + ": block (" + bx + ", " + by + ") is outside the launch limits");
@@ -185,35 +206,45 @@ class DryRun {
         record(new Launch(fn, ptrs, kernel(fn, gx, gy, gz, bx, by, smem, args)));
     }
 
-    /** dtype: 0 fp32, 1 bf16, 2 fp16. */
-    void gemm(Pointer a, Pointer w, Pointer c, int m, int n, int k, int dtype, float beta) {
+    /** Whether GEMMs launch our kernels instead of being recorded as one "gemm" (an emulator under -Dsleb.cuda.gemm=fallback). */
+    protected boolean runsGemmKernels() { return false; }
+
+    @Override
+    public boolean gemm(DType t, CUdeviceptr a, CUdeviceptr w, CUdeviceptr c, int m, int n, int k, float beta) {
+        if (runsGemmKernels()) return false;
+        int dtype = t == DType.F32 ? 0 : t == DType.BF16 ? 1 : 2; // the emulator's code
         int elemBytes = dtype == 0 ? 4 : 2;
         String ctx = "gemm [" + m + " x " + k + "] x [" + n + " x " + k + "]^T";
         checkExtent(ctx + " A", a, (long) m * k * elemBytes);
         checkExtent(ctx + " W", w, (long) n * k * elemBytes);
         checkExtent(ctx + " C", c, 4L * m * n);
         record(new Launch("gemm", List.of(a, w, c), gemmWork(a, w, c, m, n, k, dtype, beta)));
+        return true;
     }
 
-    void copyToHost(Pointer host, Pointer src, long bytes) {
+    @Override
+    public void copyToHost(Pointer host, CUdeviceptr src, long bytes) {
         notCapturing("copy to the host");
         checkExtent("device-to-host copy", src, bytes);
         toHost(host, src, bytes);
     }
 
-    void copyToDevice(Pointer dst, Pointer host, long bytes) {
+    @Override
+    public void copyToDevice(CUdeviceptr dst, Pointer host, long bytes) {
         notCapturing("copy to the device");
         checkExtent("host-to-device copy", dst, bytes);
         toDevice(dst, host, bytes);
     }
 
-    void fill32(Pointer dst, int bits, long count) {
+    @Override
+    public void fill32(CUdeviceptr dst, int bits, long count) {
         notCapturing("fill memory");
         checkExtent("fill", dst, 4L * count);
         fill(dst, bits, count);
     }
 
-    void copyOnDevice(Pointer dst, Pointer src, long bytes) {
+    @Override
+    public void copyOnDevice(CUdeviceptr dst, CUdeviceptr src, long bytes) {
         notCapturing("copy on the device through the legacy stream");
         checkExtent("device-to-device copy (destination)", dst, bytes);
         checkExtent("device-to-device copy (source)", src, bytes);
@@ -236,18 +267,30 @@ class DryRun {
 
     // ---- graphs -------------------------------------------------------------------------------------
 
-    List<Launch> capture(Runnable work) {
+    /** A captured graph: the launches, checked again and run again at each replay. */
+    private static final class Recorded implements Graph {
+        final List<Launch> launches;
+
+        Recorded(List<Launch> launches) { this.launches = launches; }
+    }
+
+    @Override
+    public Graph capture(Runnable work) {
         if (capturing != null) throw new IllegalStateException("nested graph capture");
         capturing = new ArrayList<>();
         try {
             work.run();
-            return capturing;
+            return new Recorded(capturing);
         } finally {
             capturing = null;
         }
     }
 
-    void replay(List<Launch> graph) {
+    @Override public void destroy(Graph g) {}
+
+    @Override
+    public void replay(Graph g) {
+        List<Launch> graph = ((Recorded) g).launches;
         for (Launch l : graph)
             for (Pointer p : l.pointers) checkExtent("replay of " + l.fn, p, 1);
         launches.addAll(graph);

@@ -22,8 +22,10 @@ final class EmulatedDevice extends DryRun {
         }
     }
 
+    private final boolean gemmKernels = CudaDriver.fallbackGemmRequested();
+
     EmulatedDevice(long memory) {
-        super(memory);
+        super(memory, "CPU emulator (no GPU)");
         String why = EmuNative.load();
         if (why != null) throw new IllegalStateException("CPU kernel emulator unavailable: " + why);
     }
@@ -34,6 +36,10 @@ final class EmulatedDevice extends DryRun {
         if (a == 0) throw new IllegalStateException("emulator could not map " + size + " bytes for " + what);
         return a;
     }
+
+    /** -Dsleb.cuda.gemm=fallback: GEMMs run our gemm_fallback kernels on the emulator instead of the reference. */
+    @Override
+    protected boolean runsGemmKernels() { return gemmKernels; }
 
     @Override
     protected void freed(long base) { EmuNative.free(base); }

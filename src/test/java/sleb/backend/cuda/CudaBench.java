@@ -100,23 +100,22 @@ public final class CudaBench {
         CUdeviceptr ids = buf(4L * N), table = buf(2L * V * D), logits = buf(4L * 256 * V), tg = buf(4L * 256), per = buf(8L * 256);
         dev.fill32(ids, 5, N);
         dev.fill32(tg, 7, 256);
-        row("rmsnorm_bf16", time(() -> dev.launch("rmsnorm_bf16", N, 1, 1, 256, 1, 0, x, w, xn, D, 1e-5f)), 6.0 * N * D, 0, fp32);
-        row("rmsnorm_residual_bf16", time(() -> dev.launch("rmsnorm_residual_bf16", N, 1, 1, 256, 1, 0, x, att, w, xn, D, 1e-5f)), 14.0 * N * D, 0, fp32);
-        row("embedding_bf16", time(() -> dev.launch("embedding_bf16", N, 1, 1, 256, 1, 0, ids, table, x, D)), 6.0 * N * D, 0, fp32);
-        row("rope_half (q+k)", time(() -> dev.launch("rope_half", N, 1, 1, 128, 1, 0, q, rope, N, 0, CudaDevice.NULL, qkv, nH, nH, hd)), 16.0 * N * D, 0, fp32);
-        row("swiglu_bf16", time(() -> dev.launchElementwise("swiglu_bf16", (long) N * H, gu, sw, N, H)), 10.0 * N * H, 0, fp32);
-        row("f32_to_bf16", time(() -> dev.launchElementwise("f32_to_bf16", (long) N * D, att, xn, (long) N * D)), 6.0 * N * D, 0, fp32);
-        dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
-        row("attention_prefill (causal, T=2048)", time(() -> dev.launch("attention_prefill", N / 8, nH, 1, 256, 1, Kernels.prefillSmemBytes(hd),
-                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, 0, nH, nH, hd, 0.088f, 0)),
+        row("rmsnorm_bf16", time(() -> CudaOps.rmsnorm(dev, DType.BF16, x, w, xn, N, D, 1e-5f)), 6.0 * N * D, 0, fp32);
+        row("rmsnorm_residual_bf16", time(() -> CudaOps.rmsnormResidual(dev, DType.BF16, x, att, w, xn, N, D, 1e-5f)), 14.0 * N * D, 0, fp32);
+        row("embedding_bf16", time(() -> CudaOps.embedding(dev, DType.BF16, ids, table, x, N, D)), 6.0 * N * D, 0, fp32);
+        row("rope_half (q+k)", time(() -> CudaOps.rope(dev, RopeStyle.HALF, q, rope, 1, N, 0, CudaDevice.NULL, qkv, nH, nH, hd)), 16.0 * N * D, 0, fp32);
+        row("swiglu_bf16", time(() -> CudaOps.swiglu(dev, DType.BF16, gu, sw, N, H)), 10.0 * N * H, 0, fp32);
+        row("f32_to_bf16", time(() -> CudaOps.f32To(dev, DType.BF16, att, xn, (long) N * D)), 6.0 * N * D, 0, fp32);
+        row("attention_prefill (causal, T=2048)", time(() -> CudaOps.attentionPrefill(dev,
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, 1, N, 0, nH, nH, hd, 0.088f, 0)),
                 4.0 * N * qkv, 2.0 * nH * (double) N * N * hd, fp32);
-        row("attention_decode (L=2048)", time(() -> dev.launch("attention_decode", nH, 1, 1, 256, 1, Kernels.decodeSmemBytes(hd),
-                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, N, CudaDevice.NULL, nH, nH, hd, 0.088f, 0)),
+        row("attention_decode (L=2048)", time(() -> CudaOps.attentionDecode(dev,
+                q, qkv, q.withByteOffset(4L * D), q.withByteOffset(8L * D), qkv, (long) N * qkv, att, D, 1, N, CudaDevice.NULL, nH, nH, hd, 0.088f, 0)),
                 8.0 * N * D, 4.0 * N * D, fp32);
-        row("nll_rows (256 x 32000)", time(() -> dev.launch("nll_rows", 256, 1, 1, 1024, 1, 0, logits, tg, per, V)), 4.0 * 256 * V, 0, fp32);
+        row("nll_rows (256 x 32000)", time(() -> CudaOps.nllRows(dev, logits, tg, per, 256, V)), 4.0 * 256 * V, 0, fp32);
         row("gemm q|k|v bf16 (" + (dev.usesCublas() ? "cuBLAS" : "fallback") + ")", time(() -> dev.gemm(DType.BF16, xn, wq, q, N, qkv, D, 0f)),
                 2.0 * (N * D + (double) qkv * D) + 4.0 * N * qkv, 2.0 * N * (double) qkv * D, tensor);
-        row("gemm_wmma_bf16 (fallback kernel)", time(() -> dev.launch("gemm_wmma_bf16", (qkv + 63) / 64, (N + 63) / 64, 1, 128, 1, 0, xn, wq, q, N, qkv, D, qkv, 1f, 0f)),
+        row("gemm_wmma_bf16 (fallback kernel)", time(() -> CudaOps.gemmKernel(dev, DType.BF16, xn, wq, q, N, qkv, D, 0f)),
                 2.0 * (N * D + (double) qkv * D) + 4.0 * N * qkv, 2.0 * N * (double) qkv * D, tensor);
         for (CUdeviceptr p : new CUdeviceptr[] {x, xn, w, q, att, gu, sw, wq, rope, ids, table, logits, tg, per}) dev.free(p);
         dev.trim();

@@ -65,7 +65,7 @@ public class CudaHostProtocolTest {
         CudaBackend be = new CudaBackend(dev);
         try (LoadedModel lm = be.load(m)) {
             try (Activations x = lm.embed(tokens)) {
-                assertEquals(names(dev.dry.launches), List.of("embedding_" + CudaDevice.suffix(t)));
+                assertEquals(names(dev.dry.launches), List.of("embedding_" + CudaOps.suffix(t)));
                 dev.dry.launches.clear();
                 lm.runBlock(1, x);
                 assertEquals(names(dev.dry.launches), blockRecipe(t, bias, style, "attention_prefill", false));
@@ -103,9 +103,9 @@ public class CudaHostProtocolTest {
                     dev.dry.launches.clear();
                     s.step(new int[] {9, 10});
                     List<String> step = names(dev.dry.launches);
-                    List<String> want = new ArrayList<>(List.of("embedding_" + CudaDevice.suffix(t)));
+                    List<String> want = new ArrayList<>(List.of("embedding_" + CudaOps.suffix(t)));
                     for (int b : blocks) want.addAll(blockRecipe(t, bias, style, "attention_decode", true));
-                    want.addAll(List.of("rmsnorm_" + CudaDevice.suffix(t), "gemm"));
+                    want.addAll(List.of("rmsnorm_" + CudaOps.suffix(t), "gemm"));
                     assertEquals(step, want, (graphs ? "captured step " : "eager step ") + step);
                     for (int i = 0; i < 19; i++) s.step(new int[] {i % 50, (i + 1) % 50});
                     assertEquals(s.position(), 24);

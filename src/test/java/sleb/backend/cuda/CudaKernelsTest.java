@@ -10,6 +10,7 @@ import org.testng.annotations.BeforeClass;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
 import sleb.model.DType;
+import sleb.model.RopeStyle;
 
 /** Each kernel against a plain Java (double) reference on fresh random inputs. Skips without a GPU. */
 public class CudaKernelsTest {
@@ -59,13 +60,13 @@ public class CudaKernelsTest {
                 ref2[row * dim + i] = xr[row * dim + i] / Math.sqrt(ss2 / dim + eps) * w[i];
             }
         }
-        String s = CudaDevice.suffix(t);
+        String s = CudaOps.suffix(t);
         CUdeviceptr xp = in(x, DType.F32), wp = in(w, DType.F32), o = out(rows * dim, t);
-        dev.launch("rmsnorm_" + s, rows, 1, 1, 256, 1, 0, xp, wp, o, dim, eps);
+        CudaOps.rmsnorm(dev, t, xp, wp, o, rows, dim, eps);
         assertClose(download(dev, o, rows * dim, t), ref, tol(t), 1e-3, "rmsnorm_" + s);
 
         CUdeviceptr rp = in(r, DType.F32), o2 = out(rows * dim, t);
-        dev.launch("rmsnorm_residual_" + s, rows, 1, 1, 256, 1, 0, xp, rp, wp, o2, dim, eps);
+        CudaOps.rmsnormResidual(dev, t, xp, rp, wp, o2, rows, dim, eps);
         assertClose(dev.downloadFloats(xp, rows * dim), xr, 1e-6, 1e-3, "x after residual add");
         assertClose(download(dev, o2, rows * dim, t), ref2, tol(t), 1e-3, "rmsnorm_residual_" + s);
     }
@@ -104,13 +105,14 @@ public class CudaKernelsTest {
                 }
         }
         String fn = half ? "rope_half" : "rope_adjacent";
+        RopeStyle style = half ? RopeStyle.HALF : RopeStyle.ADJACENT;
         CUdeviceptr tab = in(ropeTable(inv, pos0 + T), DType.F32);
         CUdeviceptr p = in(qkv, DType.F32);
-        dev.launch(fn, B * T, 1, 1, 128, 1, 0, p, tab, T, pos0, CudaDevice.NULL, stride, nH, nKv, hd);
+        CudaOps.rope(dev, style, p, tab, B, T, pos0, CudaDevice.NULL, stride, nH, nKv, hd);
         assertClose(dev.downloadFloats(p, qkv.length), ref, 1e-5, 1e-2, fn);
         // the same positions split between the host argument and device memory (how a decode graph passes them)
         CUdeviceptr q = in(qkv, DType.F32), posDev = ints(new int[] {pos0 - 1});
-        dev.launch(fn, B * T, 1, 1, 128, 1, 0, q, tab, T, 1, posDev, stride, nH, nKv, hd);
+        CudaOps.rope(dev, style, q, tab, B, T, 1, posDev, stride, nH, nKv, hd);
         assertClose(dev.downloadFloats(q, qkv.length), ref, 1e-5, 1e-2, fn + " with pos_dev");
     }
 
@@ -158,9 +160,7 @@ public class CudaKernelsTest {
         float[] q = randn(rnd, B * T * qDim, 1.0), k = randn(rnd, B * maxLen * kvDim, 1.0), v = randn(rnd, B * maxLen * kvDim, 1.0);
         double[] ref = attentionRef(q, k, v, B, T, pos0, maxLen, nH, nKv, hd, window);
         CUdeviceptr qp = in(q, DType.F32), kp = in(k, DType.F32), vp = in(v, DType.F32), o = out(B * T * qDim, DType.F32);
-        dev.allowSharedMemory("attention_prefill", Kernels.prefillSmemBytes(hd));
-        dev.launch("attention_prefill", (T + Kernels.PREFILL_BR - 1) / Kernels.PREFILL_BR, nH, B, 32 * Kernels.PREFILL_BR, 1,
-                Kernels.prefillSmemBytes(hd), qp, qDim, kp, vp, kvDim, (long) maxLen * kvDim, o, qDim, T, pos0, nH, nKv, hd,
+        CudaOps.attentionPrefill(dev, qp, qDim, kp, vp, kvDim, (long) maxLen * kvDim, o, qDim, B, T, pos0, nH, nKv, hd,
                 (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o, ref.length), ref, 1e-5, 0.1, "attention_prefill");
     }
@@ -171,12 +171,12 @@ public class CudaKernelsTest {
         float[] q = randn(rnd, B * qDim, 1.0), k = randn(rnd, B * maxLen * kvDim, 1.0), v = randn(rnd, B * maxLen * kvDim, 1.0);
         double[] ref = attentionRef(q, k, v, B, 1, L - 1, maxLen, nH, nKv, hd, window);
         CUdeviceptr qp = in(q, DType.F32), kp = in(k, DType.F32), vp = in(v, DType.F32), o = out(B * qDim, DType.F32);
-        dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
-                kvDim, (long) maxLen * kvDim, o, qDim, L, CudaDevice.NULL, nH, nKv, hd, (float) (1 / Math.sqrt(hd)), window);
+        CudaOps.attentionDecode(dev, qp, qDim, kp, vp, kvDim, (long) maxLen * kvDim, o, qDim, B, L, CudaDevice.NULL, nH, nKv, hd,
+                (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o, ref.length), ref, 1e-5, 0.1, "attention_decode");
         CUdeviceptr o2 = out(B * qDim, DType.F32), posDev = ints(new int[] {L - 1});
-        dev.launch("attention_decode", nH, B, 1, 32 * Kernels.DECODE_WARPS, 1, Kernels.decodeSmemBytes(hd), qp, qDim, kp, vp,
-                kvDim, (long) maxLen * kvDim, o2, qDim, 1, posDev, nH, nKv, hd, (float) (1 / Math.sqrt(hd)), window);
+        CudaOps.attentionDecode(dev, qp, qDim, kp, vp, kvDim, (long) maxLen * kvDim, o2, qDim, B, 1, posDev, nH, nKv, hd,
+                (float) (1 / Math.sqrt(hd)), window);
         assertClose(dev.downloadFloats(o2, ref.length), ref, 1e-5, 0.1, "attention_decode with pos_dev");
     }
 
@@ -190,7 +190,7 @@ public class CudaKernelsTest {
         float[] qkv = randn(rnd, B * T * stride, 1.0);
         CUdeviceptr p = in(qkv, DType.F32), kc = out(B * maxLen * kvDim, DType.F32), vc = out(B * maxLen * kvDim, DType.F32);
         CUdeviceptr posDev = devicePos < 0 ? CudaDevice.NULL : ints(new int[] {devicePos});
-        dev.launch("kv_append", B * T, 1, 1, 128, 1, 0, p, stride, qDim, qDim + kvDim, kc, vc, T, hostPos, posDev, maxLen, kvDim);
+        CudaOps.kvAppend(dev, p, stride, qDim, qDim + kvDim, kc, vc, B, T, hostPos, posDev, maxLen, kvDim);
         float[] k = dev.downloadFloats(kc, B * maxLen * kvDim), v = dev.downloadFloats(vc, B * maxLen * kvDim);
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
@@ -212,7 +212,7 @@ public class CudaKernelsTest {
                 ref[r * H + c] = g / (1 + Math.exp(-g)) * u;
             }
         CUdeviceptr g = in(gu, DType.F32), o = out(rows * H, t);
-        dev.launchElementwise("swiglu_" + CudaDevice.suffix(t), (long) rows * H, g, o, rows, H);
+        CudaOps.swiglu(dev, t, g, o, rows, H);
         assertClose(download(dev, o, rows * H, t), ref, tol(t), 1e-3, "swiglu");
     }
 
@@ -227,7 +227,7 @@ public class CudaKernelsTest {
             for (int d = 0; d < dim; d++) ref[i * dim + d] = table[ids[i] * dim + d];
         }
         CUdeviceptr tp = in(table, t), ip = dev.uploadInts(ids, "ids"), o = out(n * dim, DType.F32);
-        dev.launch("embedding_" + CudaDevice.suffix(t), n, 1, 1, 256, 1, 0, ip, tp, o, dim);
+        CudaOps.embedding(dev, t, ip, tp, o, n, dim);
         assertClose(dev.downloadFloats(o, n * dim), ref, 0, 1, "embedding");
     }
 
@@ -236,12 +236,12 @@ public class CudaKernelsTest {
         int n = 1000;
         float[] x = randn(rnd, n, 3.0);
         for (DType t : new DType[] {DType.BF16, DType.F16}) {
-            String s = CudaDevice.suffix(t);
+            String s = CudaOps.suffix(t);
             CUdeviceptr xp = in(x, DType.F32), o = out(n, t), back = out(n, DType.F32);
-            dev.launchElementwise("f32_to_" + s, n, xp, o, (long) n);
+            CudaOps.f32To(dev, t, xp, o, n);
             float[] got = download(dev, o, n, t), want = round(x, t);
             for (int i = 0; i < n; i++) assertEquals(got[i], want[i], "f32_to_" + s + " [" + i + "] of " + x[i]);
-            dev.launchElementwise(s + "_to_f32", n, o, back, (long) n);
+            CudaOps.toF32(dev, t, o, back, n);
             float[] b = dev.downloadFloats(back, n);
             for (int i = 0; i < n; i++) assertEquals(b[i], want[i], s + "_to_f32");
         }
@@ -263,7 +263,7 @@ public class CudaKernelsTest {
             ref[r] = d / Math.sqrt(na * nb);
         }
         CUdeviceptr ap = in(a, DType.F32), bp = in(b, DType.F32), o = poisonedDoubles(dev, rows);
-        dev.launch("cosine_rows", rows, 1, 1, 256, 1, 0, ap, bp, o, dim);
+        CudaOps.cosineRows(dev, ap, bp, o, rows, dim);
         assertClose(dev.downloadDoubles(o, rows), ref, 1e-9, 1e-3, "cosine_rows");
     }
 
@@ -281,7 +281,7 @@ public class CudaKernelsTest {
             ref[r] = target[r] < 0 ? 0 : mx + Math.log(s) - z[r * vocab + target[r]];
         }
         CUdeviceptr zp = in(z, DType.F32), tp = dev.uploadInts(target, "targets"), o = poisonedDoubles(dev, rows);
-        dev.launch("nll_rows", rows, 1, 1, 1024, 1, 0, zp, tp, o, vocab);
+        CudaOps.nllRows(dev, zp, tp, o, rows, vocab);
         assertClose(dev.downloadDoubles(o, rows), ref, 1e-5, 1e-3, "nll_rows");
     }
 
@@ -302,10 +302,8 @@ public class CudaKernelsTest {
                 ref[m * N + n] = s + c0[m * N + n];
             }
         CUdeviceptr ap = in(a, t), wp = in(w, t), cp = in(c0, DType.F32);
-        if (fallback && t == DType.F32)
-            dev.launch("gemm_f32", (N + 31) / 32, (M + 31) / 32, 1, 32, 8, 0, ap, wp, cp, M, N, K, N, 1f, 1f);
-        else if (fallback)
-            dev.launch("gemm_wmma_" + CudaDevice.suffix(t), (N + 63) / 64, (M + 63) / 64, 1, 128, 1, 0, ap, wp, cp, M, N, K, N, 1f, 1f);
+        if (fallback)
+            CudaOps.gemmKernel(dev, t, ap, wp, cp, M, N, K, 1f);
         else
             dev.gemm(t, ap, wp, cp, M, N, K, 1f);
         // inputs are exact in both; only the fp32 accumulation order differs
