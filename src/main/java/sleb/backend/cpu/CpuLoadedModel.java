@@ -83,13 +83,7 @@ public final class CpuLoadedModel implements LoadedModel {
     public Activations embed(int[][] tokens) {
         int b = tokens.length, n = tokens[0].length;
         float[] x = new float[b * n * cfg.dim];
-        embedInto(tokens, x);
-        return new CpuActivations(x, b, n, cfg.dim);
-    }
-
-    private void embedInto(int[][] tokens, float[] x) {
-        int n = tokens[0].length;
-        for (int s = 0; s < tokens.length; s++) {
+        for (int s = 0; s < b; s++) {
             if (tokens[s].length != n) throw new IllegalArgumentException("all sequences of a batch must have the same length");
             for (int t = 0; t < n; t++) {
                 int id = tokens[s][t];
@@ -97,6 +91,7 @@ public final class CpuLoadedModel implements LoadedModel {
                 embed.widenRow(id, x, (s * n + t) * cfg.dim);
             }
         }
+        return new CpuActivations(x, b, n, cfg.dim);
     }
 
     @Override
@@ -256,10 +251,6 @@ public final class CpuLoadedModel implements LoadedModel {
         return logitsOfRows(a.data, rows);
     }
 
-    float[][] lastLogits(float[] x, int batch, int n) {
-        return lastLogits(new CpuActivations(x, batch, n, cfg.dim));
-    }
-
     @Override
     public Activations copy(Activations x) {
         CpuActivations a = (CpuActivations) x;
@@ -297,8 +288,6 @@ public final class CpuLoadedModel implements LoadedModel {
     public DecodeSession newSession(int batch, int maxLen, int[] blocks) {
         return new CpuDecodeSession(this, batch, maxLen, blocks);
     }
-
-    void embedTokens(int[][] tokens, float[] x) { embedInto(tokens, x); }
 
     @Override
     public void close() {}
