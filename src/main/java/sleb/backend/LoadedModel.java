@@ -34,9 +34,6 @@ public interface LoadedModel extends AutoCloseable {
     /** Final norm and lm_head for the last position of every sequence: logits [batch][vocab]. */
     float[][] lastLogits(Activations x);
 
-    /** Final norm and lm_head for every position: logits [batch*seqLen][vocab] (tests and small inputs only). */
-    float[][] allLogits(Activations x);
-
     Activations copy(Activations x);
 
     /** Activations on this model's backend holding host data [batch][seqLen][dim] (moves between devices). */
@@ -82,14 +79,6 @@ public interface LoadedModel extends AutoCloseable {
         try (Activations x = embed(tokens)) {
             for (int b : blocks) runBlock(b, x);
             return positionNll(x, tokens);
-        }
-    }
-
-    /** Logits at every position with only {@code blocks} run. */
-    default float[][] logits(int[][] tokens, int[] blocks) {
-        try (Activations x = embed(tokens)) {
-            for (int b : blocks) runBlock(b, x);
-            return allLogits(x);
         }
     }
 

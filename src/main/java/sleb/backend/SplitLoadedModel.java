@@ -90,12 +90,6 @@ public final class SplitLoadedModel implements LoadedModel {
     }
 
     @Override
-    public float[][] allLogits(Activations x) {
-        SplitActivations s = split(x);
-        return parts[s.part].allLogits(s.inner);
-    }
-
-    @Override
     public Activations copy(Activations x) {
         SplitActivations s = split(x);
         return new SplitActivations(s.part, parts[s.part].copy(s.inner));

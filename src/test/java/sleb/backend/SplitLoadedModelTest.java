@@ -46,7 +46,6 @@ public class SplitLoadedModelTest {
         @Override public double[] nll(Activations x, int[][] t) { return m.nll(own(x), t); }
         @Override public float[][] positionNll(Activations x, int[][] t) { return m.positionNll(own(x), t); }
         @Override public float[][] lastLogits(Activations x) { return m.lastLogits(own(x)); }
-        @Override public float[][] allLogits(Activations x) { return m.allLogits(own(x)); }
         @Override public Activations copy(Activations x) { return made(m.copy(own(x))); }
         @Override public Activations fromHost(float[] d, int b, int s) { return made(m.fromHost(d, b, s)); }
         @Override public double[] cosineSum(Activations a, Activations b) { return m.cosineSum(own(a), own(b)); }
@@ -87,7 +86,7 @@ public class SplitLoadedModelTest {
             double[] want = one.nll(tokens, blocks), got = split.nll(tokens, blocks);
             // host round trips are exact and the parts run the same kernels: bit-identical
             assertEquals(got, want);
-            assertEquals(split.logits(tokens, blocks), one.logits(tokens, blocks));
+            assertEquals(ModelLogits.of(split, tokens, blocks), ModelLogits.of(one, tokens, blocks));
             try (Activations a = split.embed(tokens); Activations b = one.embed(tokens)) {
                 split.runBlock(4, a); // moves to part 1
                 one.runBlock(4, b);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.SharedData;
 import sleb.backend.LoadedModel;
 import sleb.backend.cpu.CpuBackend;
@@ -28,7 +29,7 @@ public class ExportTest {
 
     private static float[][] logits(Model m, int[] blocks, int[][] toks) {
         try (CpuBackend be = new CpuBackend(); LoadedModel lm = be.load(m)) {
-            return lm.logits(toks, blocks);
+            return ModelLogits.of(lm, toks, blocks);
         }
     }
 

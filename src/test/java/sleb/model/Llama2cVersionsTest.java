@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.CliRun;
 import sleb.SharedData;
 import sleb.backend.LoadedModel;
@@ -95,7 +96,7 @@ public class Llama2cVersionsTest {
 
     private static float[][] logits(Model m, int[][] toks) {
         try (CpuBackend be = new CpuBackend(); LoadedModel lm = be.load(m)) {
-            return lm.logits(toks, new int[] {0, 1, 2, 3, 4});
+            return ModelLogits.of(lm, toks, new int[] {0, 1, 2, 3, 4});
         }
     }
 

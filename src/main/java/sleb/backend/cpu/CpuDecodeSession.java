@@ -24,11 +24,9 @@ final class CpuDecodeSession implements DecodeSession {
     @Override
     public float[][] prefill(int[][] tokens) {
         if (tokens.length != batch) throw new IllegalArgumentException("session batch is " + batch + ", got " + tokens.length);
-        int n = tokens[0].length;
-        float[] x = new float[batch * n * model.config().dim];
-        model.embedTokens(tokens, x);
-        run(x, n);
-        return model.lastLogits(x, batch, n);
+        CpuActivations x = (CpuActivations) model.embed(tokens);
+        run(x.data, x.seqLen());
+        return model.lastLogits(x);
     }
 
     @Override

@@ -84,13 +84,7 @@ public final class CpuLoadedModel implements LoadedModel {
     public Activations embed(int[][] tokens) {
         int b = tokens.length, n = tokens[0].length;
         float[] x = new float[b * n * cfg.dim];
-        embedInto(tokens, x);
-        return new CpuActivations(x, b, n, cfg.dim);
-    }
-
-    private void embedInto(int[][] tokens, float[] x) {
-        int n = tokens[0].length;
-        for (int s = 0; s < tokens.length; s++) {
+        for (int s = 0; s < b; s++) {
             if (tokens[s].length != n) throw new IllegalArgumentException("all sequences of a batch must have the same length");
             for (int t = 0; t < n; t++) {
                 int id = tokens[s][t];
@@ -98,6 +92,7 @@ public final class CpuLoadedModel implements LoadedModel {
                 embed.widenRow(id, x, (s * n + t) * cfg.dim);
             }
         }
+        return new CpuActivations(x, b, n, cfg.dim);
     }
 
     @Override
@@ -116,53 +111,67 @@ public final class CpuLoadedModel implements LoadedModel {
         Layer l = layers[li];
         int rows = batch * n, dim = cfg.dim, qd = cfg.qDim(), kvd = cfg.kvDim(), hid = cfg.hiddenDim;
         ensureRope(pos0 + n);
-        float[] xb = scratch.get(0, rows * dim);
-        float[] q = scratch.get(1, rows * qd);
-        float[] k = scratch.get(2, rows * kvd);
-        float[] v = scratch.get(3, rows * kvd);
+        float[] xb = scratch.get(Buf.XB, rows * dim);
+        float[] q = scratch.get(Buf.Q, rows * qd);
+        float[] k = scratch.get(Buf.K, rows * kvd);
+        float[] v = scratch.get(Buf.V, rows * kvd);
+
+        // attention rmsnorm
         CpuOps.rmsnorm(par, x, l.attnNorm, cfg.normEps, xb, rows, dim);
-        MatMul.apply(par, xb, 0, rows, l.wq, q, 0, qd, false);
-        MatMul.apply(par, xb, 0, rows, l.wk, k, 0, kvd, false);
-        MatMul.apply(par, xb, 0, rows, l.wv, v, 0, kvd, false);
+        // q, k, v projections (plus their biases in Qwen2)
+        matmul(q, xb, l.wq, rows, qd);
+        matmul(k, xb, l.wk, rows, kvd);
+        matmul(v, xb, l.wv, rows, kvd);
         if (l.qBias != null) {
             CpuOps.addBias(q, rows, l.qBias);
             CpuOps.addBias(k, rows, l.kBias);
             CpuOps.addBias(v, rows, l.vBias);
         }
+        // RoPE on q and k, at each row's position
         CpuOps.rope(q, rows, cfg.nHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
         CpuOps.rope(k, rows, cfg.nKvHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
-        float[] kT;
+        // keys transposed per head, values as rows: into the session's cache at pos0.., or this call's own
+        float[] kT, vRows;
         int kCap;
-        if (kCache != null) { // session: keys kept transposed per head, values as rows; only the new positions are written
+        if (kCache != null) {
             CpuOps.transposeKeys(par, k, batch, n, cfg.nKvHeads, cfg.headDim, kCache, cap, pos0);
             for (int b = 0; b < batch; b++) System.arraycopy(v, b * n * kvd, vCache, (b * cap + pos0) * kvd, n * kvd);
             kT = kCache;
             kCap = cap;
+            vRows = vCache;
         } else {
-            kT = scratch.get(9, rows * kvd);
+            kT = scratch.get(Buf.KEYS_T, rows * kvd);
             CpuOps.transposeKeys(par, k, batch, n, cfg.nKvHeads, cfg.headDim, kT, n, 0);
             kCap = n;
-            vCache = v;
+            vRows = v;
         }
-        float[] att = scratch.get(4, rows * qd);
-        CpuOps.attention(par, q, kT, kCap, vCache, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
+        // causal (or sliding-window) multi-head attention with grouped KV heads
+        float[] att = scratch.get(Buf.ATT, rows * qd);
+        CpuOps.attention(par, q, kT, kCap, vRows, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
                 cfg.slidingWindow(li));
-        MatMul.apply(par, att, 0, rows, l.wo, x, 0, dim, true);
+        // output projection and residual: x += att Wo^T
+        residualAdd(x, att, l.wo, rows, dim);
 
+        // ffn rmsnorm
         CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);
-        float[] g = scratch.get(5, rows * hid);
-        float[] u = scratch.get(6, rows * hid);
-        MatMul.apply(par, xb, 0, rows, l.gate, g, 0, hid, false);
-        MatMul.apply(par, xb, 0, rows, l.up, u, 0, hid, false);
-        par.forEach((rows + 15) / 16, c -> {
-            int r0 = c * 16, r1 = Math.min(rows, r0 + 16);
-            int off = r0 * hid, len = (r1 - r0) * hid;
-            for (int i = off; i < off + len; i++) {
-                float gi = g[i];
-                g[i] = gi / (1f + (float) Math.exp(-gi)) * u[i];
-            }
-        });
-        MatMul.apply(par, g, 0, rows, l.down, x, 0, dim, true);
+        // gate and up projections, then SwiGLU: hb = silu(hb) * hb2
+        float[] hb = scratch.get(Buf.HB, rows * hid);
+        float[] hb2 = scratch.get(Buf.HB2, rows * hid);
+        matmul(hb, xb, l.gate, rows, hid);
+        matmul(hb2, xb, l.up, rows, hid);
+        CpuOps.swiglu(par, hb, hb2, rows, hid);
+        // down projection and residual: x += hb Wdown^T
+        residualAdd(x, hb, l.down, rows, dim);
+    }
+
+    /** out[rows][width] = in[rows][W.cols] W^T (nn.Linear without bias). */
+    private void matmul(float[] out, float[] in, WeightMatrix w, int rows, int width) {
+        MatMul.apply(par, in, 0, rows, w, out, 0, width, false);
+    }
+
+    /** x[rows][width] += in[rows][W.cols] W^T: a projection added onto the residual stream. */
+    private void residualAdd(float[] x, float[] in, WeightMatrix w, int rows, int width) {
+        MatMul.apply(par, in, 0, rows, w, x, 0, width, true);
     }
 
     private static final int LOGIT_ROWS = 64;
@@ -190,8 +199,8 @@ public final class CpuLoadedModel implements LoadedModel {
     private double[][] positionNllRows(CpuActivations a, int[][] tokens) {
         int batch = a.batch(), n = a.seqLen(), dim = cfg.dim, vocab = cfg.vocabSize;
         double[][] out = new double[batch][n - 1];
-        float[] normed = scratch.get(0, LOGIT_ROWS * dim);
-        float[] logits = scratch.get(7, LOGIT_ROWS * vocab);
+        float[] normed = scratch.get(Buf.XB, LOGIT_ROWS * dim);
+        float[] logits = scratch.get(Buf.LOGITS, LOGIT_ROWS * vocab);
         for (int s = 0; s < batch; s++) {
             for (int t0 = 0; t0 < n - 1; t0 += LOGIT_ROWS) {
                 int cnt = Math.min(LOGIT_ROWS, n - 1 - t0);
@@ -209,7 +218,7 @@ public final class CpuLoadedModel implements LoadedModel {
     }
 
     private float[] sliceRows(float[] x, int row0, int cnt, int dim) {
-        float[] s = scratch.get(8, cnt * dim);
+        float[] s = scratch.get(Buf.ROWS, cnt * dim);
         System.arraycopy(x, row0 * dim, s, 0, cnt * dim);
         return s;
     }
@@ -240,18 +249,6 @@ public final class CpuLoadedModel implements LoadedModel {
         CpuActivations a = (CpuActivations) xa;
         int[] rows = new int[a.batch()];
         for (int b = 0; b < rows.length; b++) rows[b] = b * a.seqLen() + a.seqLen() - 1;
-        return logitsOfRows(a.data, rows);
-    }
-
-    float[][] lastLogits(float[] x, int batch, int n) {
-        return lastLogits(new CpuActivations(x, batch, n, cfg.dim));
-    }
-
-    @Override
-    public float[][] allLogits(Activations xa) {
-        CpuActivations a = (CpuActivations) xa;
-        int[] rows = new int[a.batch() * a.seqLen()];
-        for (int i = 0; i < rows.length; i++) rows[i] = i;
         return logitsOfRows(a.data, rows);
     }
 
@@ -293,20 +290,42 @@ public final class CpuLoadedModel implements LoadedModel {
         return new CpuDecodeSession(this, batch, maxLen, blocks);
     }
 
-    void embedTokens(int[][] tokens, float[] x) { embedInto(tokens, x); }
-
     @Override
     public void close() {}
 
+    /** The work buffers, named after llama2.c's RunState where it has one. */
+    private enum Buf {
+        /** rmsnorm output: a block's normed rows, or the final norm of LOGIT_ROWS positions */
+        XB,
+        /** queries [rows][qDim] */
+        Q,
+        /** keys [rows][kvDim], before they are transposed */
+        K,
+        /** values [rows][kvDim] */
+        V,
+        /** keys transposed per head, [batch][kvHeads][headDim][n], when there is no session cache */
+        KEYS_T,
+        /** attention output [rows][qDim] */
+        ATT,
+        /** gate projection, then SwiGLU's output [rows][hiddenDim] */
+        HB,
+        /** up projection [rows][hiddenDim] */
+        HB2,
+        /** logits of LOGIT_ROWS positions [LOGIT_ROWS][vocab] */
+        LOGITS,
+        /** a copy of LOGIT_ROWS hidden states going into the final norm */
+        ROWS
+    }
+
     /** Reusable work buffers, grown on demand, so steady-state calls allocate nothing large. */
     private static final class Scratch {
-        private final float[][] bufs = new float[11][];
+        private final float[][] bufs = new float[Buf.values().length][];
 
-        float[] get(int slot, int len) {
-            float[] b = bufs[slot];
+        float[] get(Buf slot, int len) {
+            float[] b = bufs[slot.ordinal()];
             if (b == null || b.length < len) {
                 b = new float[len];
-                bufs[slot] = b;
+                bufs[slot.ordinal()] = b;
             }
             return b;
         }

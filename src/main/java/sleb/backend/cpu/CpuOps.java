@@ -52,24 +52,20 @@ final class CpuOps {
         }
     }
 
-    /** gate[i] = silu(gate[i]) * up[i]. */
-    static void swiglu(float[] gate, float[] up, int len) {
-        for (int i = 0; i < len; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+    /** SwiGLU over rows of length hid, in place: gate[i] = silu(gate[i]) * up[i] (silu(g) = g / (1 + e^-g)). */
+    static void swiglu(Parallel par, float[] gate, float[] up, int rows, int hid) {
+        par.forEach((rows + 15) / 16, c -> {
+            int r0 = c * 16, r1 = Math.min(rows, r0 + 16);
+            for (int i = r0 * hid, end = r1 * hid; i < end; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+        });
     }
 
     static void addBias(float[] v, int n, float[] bias) {
         int w = bias.length;
         for (int r = 0; r < n; r++) for (int i = 0; i < w; i++) v[r * w + i] += bias[i];
-    }
-
-    static void add(float[] dst, float[] src, int len) {
-        int lv = len - len % S.length();
-        for (int i = 0; i < lv; i += S.length())
-            FloatVector.fromArray(S, dst, i).add(FloatVector.fromArray(S, src, i)).intoArray(dst, i);
-        for (int i = lv; i < len; i++) dst[i] += src[i];
     }
 
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);

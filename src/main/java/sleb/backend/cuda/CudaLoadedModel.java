@@ -339,13 +339,6 @@ final class CudaLoadedModel implements LoadedModel {
     }
 
     @Override
-    public float[][] allLogits(Activations x) {
-        checkOpen();
-        CudaActivations a = act(x);
-        return logitsOf(a.ptr(), a.rows());
-    }
-
-    @Override
     public Activations copy(Activations x) {
         checkOpen();
         CudaActivations a = act(x);

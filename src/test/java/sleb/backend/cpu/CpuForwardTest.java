@@ -6,6 +6,7 @@ import static org.testng.Assert.assertTrue;
 import java.util.SplittableRandom;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.DType;
@@ -67,7 +68,7 @@ public class CpuForwardTest {
         int[] skipped = java.util.Arrays.copyOfRange(all, 1, all.length);
         try (CpuBackend be = new CpuBackend(2); LoadedModel lm = be.load(m)) {
             for (int[] blocks : new int[][] {all, skipped}) {
-                float[][] got = lm.logits(tokens, blocks);
+                float[][] got = ModelLogits.of(lm, tokens, blocks);
                 double[] nll = lm.nll(tokens, blocks);
                 for (int s = 0; s < tokens.length; s++) {
                     double[][] want = ref.logits(tokens[s], blocks);
@@ -88,7 +89,7 @@ public class CpuForwardTest {
         int[][] tokens = randomTokens(3, 12, c.vocabSize, 11);
         int[] blocks = {0, 2};
         try (CpuBackend be = new CpuBackend(2); LoadedModel lm = be.load(m)) {
-            float[][] full = lm.logits(tokens, blocks);
+            float[][] full = ModelLogits.of(lm, tokens, blocks);
             try (DecodeSession s = lm.newSession(3, 16, blocks)) {
                 int[][] prompt = new int[3][];
                 for (int b = 0; b < 3; b++) prompt[b] = java.util.Arrays.copyOf(tokens[b], 5);

@@ -5,6 +5,7 @@ import static org.testng.Assert.assertTrue;
 
 import java.util.SplittableRandom;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.model.DType;
@@ -32,7 +33,7 @@ public class CpuLongShapesTest {
         for (int[] row : tokens) for (int i = 0; i < n; i++) row[i] = r.nextInt(C.vocabSize);
         int[] blocks = {0, 1};
         try (CpuBackend be = new CpuBackend(2); LoadedModel lm = be.load(m)) {
-            float[][] full = lm.logits(tokens, blocks);
+            float[][] full = ModelLogits.of(lm, tokens, blocks);
             for (int s = 0; s < 2; s++) {
                 double[][] want = ref.logits(tokens[s], blocks);
                 double num = 0, den = 0;

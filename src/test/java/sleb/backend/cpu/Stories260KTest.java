@@ -6,6 +6,7 @@ import static org.testng.Assert.assertTrue;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.SharedData;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
@@ -55,7 +56,7 @@ public class Stories260KTest {
         try (Model a = ModelLoader.load(SharedData.require("models/stories260K/stories260K.bin"));
              Model b = ModelLoader.load(SharedData.require("models/stories260K-hf"));
              CpuBackend be = new CpuBackend(2); LoadedModel la = be.load(a); LoadedModel lb = be.load(b)) {
-            float[][] x = la.logits(windows, blocks), y = lb.logits(windows, blocks);
+            float[][] x = ModelLogits.of(la, windows, blocks), y = ModelLogits.of(lb, windows, blocks);
             double num = 0, den = 0;
             for (int i = 0; i < x.length; i++) {
                 for (int j = 0; j < x[i].length; j++) {

@@ -9,6 +9,7 @@ import java.util.List;
 import jcuda.driver.CUdeviceptr;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
@@ -73,7 +74,7 @@ public class CudaHostProtocolTest {
                 lm.nll(x, tokens);
                 lm.positionNll(x, tokens);
                 lm.lastLogits(x);
-                lm.allLogits(x);
+                ModelLogits.every(lm, x);
                 try (Activations y = lm.copy(x); Activations z = lm.fromHost(new float[2 * 19 * 64], 2, 19)) {
                     lm.cosineSum(x, y);
                     lm.cosineSum(x, z);

@@ -8,6 +8,7 @@ import java.util.Random;
 import org.testng.annotations.BeforeClass;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
+import sleb.backend.ModelLogits;
 import sleb.backend.Activations;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
@@ -92,7 +93,7 @@ public class CudaModelTest {
         if (fallbackGemm) System.setProperty("sleb.cuda.gemm", "fallback");
         try (CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
             for (int[] blocks : new int[][] {all, pruned}) {
-                float[][] logits = lm.logits(tokens, blocks);
+                float[][] logits = ModelLogits.of(lm, tokens, blocks);
                 double[] nll = lm.nll(tokens, blocks);
                 for (int b = 0; b < 2; b++) {
                     double[][] ref = reference.logits(tokens[b], blocks);
@@ -160,7 +161,7 @@ public class CudaModelTest {
         double tol = 2e-5;
         try (CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
             for (int[] blocks : new int[][] {{0, 1}, {1}}) {
-                float[][] logits = lm.logits(tokens, blocks);
+                float[][] logits = ModelLogits.of(lm, tokens, blocks);
                 for (int b = 0; b < 2; b++) {
                     double[][] ref = reference.logits(tokens[b], blocks), unwindowed = full.logits(tokens[b], blocks);
                     double off = 0;
