@@ -13,7 +13,7 @@ public interface Backend extends AutoCloseable {
     LoadedModel load(Model model);
 
     /** The kind of processor, "cpu" or "cuda": the heading of docs/benchmarks.md that this backend's rows go under. */
-    default String kind() { return "cuda"; }
+    String kind();
 
     /** Peak fp32 GFLOP/s of this backend for the roofline, measured by a short probe; NaN when it has no probe (then the user gives it). */
     default double peakGflops() { return Double.NaN; }

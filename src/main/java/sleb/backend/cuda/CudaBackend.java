@@ -35,6 +35,9 @@ public final class CudaBackend implements Backend {
     CudaDevice device() { return device; }
 
     @Override
+    public String kind() { return "cuda"; }
+
+    @Override
     public String describe() { return device.describe(); }
 
     @Override

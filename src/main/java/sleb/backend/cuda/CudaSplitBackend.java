@@ -27,6 +27,9 @@ final class CudaSplitBackend implements Backend {
     }
 
     @Override
+    public String kind() { return "cuda"; }
+
+    @Override
     public String describe() {
         StringJoiner j = new StringJoiner(" + ", "blocks split in layer order over ", "");
         for (CudaBackend d : devices) j.add(d.describe());

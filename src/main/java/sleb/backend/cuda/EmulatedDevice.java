@@ -9,7 +9,7 @@ import jcuda.Pointer;
  * pages), copies move bytes, every kernel runs on the emulator with CUDA's thread, barrier and warp
  * semantics, and GEMMs run a plain reference (the cuBLAS contract, fp32 out). With it the CUDA backend's
  * host code and kernels run together without a GPU, so the GPU tests' comparisons with the CPU backend
- * can run on any machine (CudaEmulatedTest), slowly.
+ * can run on any machine (the CudaEmulated*Test classes), slowly.
  */
 final class EmulatedDevice extends DryRun {
     private static final Field BUFFER;
