@@ -58,7 +58,7 @@ public final class TaskReaders {
                 try {
                     e = JsonParser.parseString(s);
                 } catch (RuntimeException ex) {
-                    throw new UsageException(file + ":" + line + ": not a JSON line (" + ex.getMessage() + ")");
+                    throw new UsageException(file + ":" + line + ": not a JSON line; task files are .jsonl, one JSON object per line (see docs/zeroshot.md for each task's layout)");
                 }
                 if (!e.isJsonObject()) throw new UsageException(file + ":" + line + ": expected a JSON object");
                 rows.add(new Row(e.getAsJsonObject(), file, line));
