@@ -25,8 +25,22 @@ public final class HfModelLoader {
         return load(dir, w -> System.err.println("sleb: warning: " + w));
     }
 
+    /** A directory without config.json that holds one llama2.c checkpoint (what `sleb export` writes for a llama2.c source): name the file to pass. */
+    private static void refuseLlama2cDirectory(Path dir) throws IOException {
+        if (Files.exists(dir.resolve("config.json"))) return;
+        List<Path> bins = new ArrayList<>();
+        try (var s = Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().endsWith(".bin") && Files.isRegularFile(p)).forEach(bins::add);
+        }
+        bins.removeIf(p -> p.getFileName().toString().matches("tokenizer\\.bin|tok\\d+\\.bin")); // llama2.c tokenizers, as Exporter names them
+        if (bins.size() == 1)
+            throw new ModelFormatException(dir + " has no config.json but holds the llama2.c checkpoint " + bins.get(0).getFileName()
+                    + "; pass --model " + bins.get(0));
+    }
+
     /** Loads dir, passing each warning (one line, no prefix) to {@code warn}. */
     static Model load(Path dir, java.util.function.Consumer<String> warn) throws IOException {
+        refuseLlama2cDirectory(dir);
         ModelConfig cfg = HfConfig.read(dir.resolve("config.json"));
         List<SafetensorsFile> open = new ArrayList<>();
         AutoCloseable closeAll = () -> closeAll(open);
