@@ -15,6 +15,12 @@ public final class NumberChecks {
         return v;
     }
 
+    /** As {@link #atLeast(String, Integer, int)} for a flag without a default: the message does not suggest leaving it out. */
+    public static Integer atLeastNoDefault(String flag, Integer v, int min) {
+        if (v != null && v < min) throw new UsageException(flag + " must be at least " + min + ", got " + v);
+        return v;
+    }
+
     public static Long atLeast(String flag, Long v, long min) {
         if (v != null && v < min) throw new UsageException(flag + " must be at least " + min + ", got " + v + rangeHint(min));
         return v;

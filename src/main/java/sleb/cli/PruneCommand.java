@@ -117,7 +117,7 @@ public final class PruneCommand implements Callable<Integer> {
                     : "give --num-remove-blocks N or --remove-ratio R, not both");
         BlockSearch.Metric m = BlockSearch.Metric.parse(metric);
         Calibration.Sampling s = Calibration.Sampling.parse(sampling);
-        NumberChecks.atLeast("--num-remove-blocks", numRemoveBlocks, 1);
+        NumberChecks.atLeastNoDefault("--num-remove-blocks", numRemoveBlocks, 1);
         if (removeRatio != null) BlockFlags.countFromRatio("--remove-ratio", removeRatio, 1);
         NumberChecks.atLeast("--seqlen", seqlen, 2);
         NumberChecks.atLeast("--nsamples", nsamples, 1);
