@@ -53,8 +53,7 @@ public final class EvalCommand implements Callable<Integer> {
         NumberChecks.atLeast("--max-windows", maxWindows, 1);
         NumberChecks.atLeast("--batch", batch, 1);
         results.check();
-        List<TextDatasets.Spec> specs = new ArrayList<>();
-        for (String d : data) specs.add(TextDatasets.Spec.parse(d));
+        List<TextDatasets.Spec> specs = TextDatasets.Spec.parseAll("--data", data);
         Preflight pf = opts.checkInputs(new Preflight());
         for (TextDatasets.Spec spec : specs) pf.inputFile("--data " + spec.name, spec.path);
         results.checkOutput(pf).check();

@@ -129,8 +129,7 @@ public final class PruneCommand implements Callable<Integer> {
         NumberChecks.atLeast("--zeroshot-limit", zeroshotLimit, 1);
         NumberChecks.atLeast("--cache-mib", cacheMib, 0L);
         Exporter.checkFormat(format, opts.isLlama2c());
-        List<TextDatasets.Spec> specs = new ArrayList<>();
-        for (String e : evals) specs.add(TextDatasets.Spec.parse(e));
+        List<TextDatasets.Spec> specs = TextDatasets.Spec.parseAll("--eval", evals);
         Preflight pf = opts.checkInputs(new Preflight()).inputFile("--calib", calib);
         for (TextDatasets.Spec spec : specs) pf.inputFile("--eval " + spec.name, spec.path);
         pf.outputFile("--out", out).outputFile("the chart beside --out", OutputPaths.pngBeside(out)).outputDir("--export", export).check();

@@ -44,6 +44,22 @@ public final class TextDatasets {
             return new Spec(s.substring(0, eq), Path.of(s.substring(eq + 1)));
         }
 
+        /**
+         * Every NAME=PATH given to {@code flag}, refusing a NAME given twice: results are kept per name, so a second
+         * file under the same name would be reported with the first one's figure.
+         */
+        public static List<Spec> parseAll(String flag, List<String> args) {
+            List<Spec> specs = new ArrayList<>();
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (String a : args) {
+                Spec spec = parse(a);
+                if (!names.add(spec.name))
+                    throw new UsageException(flag + " names dataset '" + spec.name + "' twice; give each file its own NAME");
+                specs.add(spec);
+            }
+            return specs;
+        }
+
         @Override public String toString() { return name + "=" + path; }
     }
 
