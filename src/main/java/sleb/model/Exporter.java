@@ -162,7 +162,7 @@ public final class Exporter {
         cfg.addProperty("num_hidden_layers", keep.length); // replaces the value in place: key order is kept
         Files.writeString(out.resolve("config.json"), Json.GSON_KEEP_NULLS.toJson(cfg) + "\n");
         if (hfSource) {
-            for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) Files.copy(src.resolve(f), out.resolve(f));
+            for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) copyContent(src.resolve(f), out.resolve(f));
         }
         copyTokenizer(tokenizer, out);
     }
@@ -275,7 +275,14 @@ public final class Exporter {
         if (tokenizer != null && Files.isDirectory(tokenizer)) tokenizer = sleb.tokenizer.Tokenizers.findBeside(tokenizer);
         if (tokenizer == null || !Files.isRegularFile(tokenizer)) return;
         Path dst = out.resolve(tokenizerName(tokenizer));
-        if (!Files.exists(dst)) Files.copy(tokenizer, dst);
+        if (!Files.exists(dst)) copyContent(tokenizer, dst);
+    }
+
+    /** Copies the bytes only: Files.copy(Path, Path) gives the copy the source's mode, so a read-only source gave a 0444 file whatever the umask. */
+    private static void copyContent(Path src, Path dst) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(src)) {
+            Files.copy(in, dst);
+        }
     }
 
     static String tokenizerName(Path tokenizer) {
