@@ -26,6 +26,8 @@ public class CliErrorsTest {
             {"bad data spec", new String[] {"eval", "--device", "cpu", "--model", model, "--data", text}, "NAME=PATH"},
             {"missing data", new String[] {"eval", "--device", "cpu", "--model", model, "--data", "x=/nonexistent.txt"}, "does not exist"},
             {"unknown device", new String[] {"eval", "--device", "tpu", "--model", model, "--data", "wikitext2=" + text}, "device"},
+            // results are kept per NAME: a second file under the same name would be reported with the first one's perplexity
+            {"dataset name twice", new String[] {"eval", "--device", "cpu", "--model", model, "--data", "x=" + text, "--data", "x=" + tiny}, "names dataset 'x' twice"},
             {"corrupt tokenizer", new String[] {"eval", "--device", "cpu", "--model", model, "--tokenizer", tiny.toString(), "--data", "wikitext2=" + text}, tiny.getFileName().toString()},
         };
     }

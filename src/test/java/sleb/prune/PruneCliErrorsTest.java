@@ -67,6 +67,18 @@ public class PruneCliErrorsTest {
         b.assertErrorLine("bench's old ratio flag", "bench --remove-ratio R is now --remove-last-ratio R");
     }
 
+    /** Two --eval files under one NAME: refused before loading (results are kept per name, so one would hide the other). */
+    @Test
+    public void evalNameGivenTwiceIsRefused() throws Exception {
+        Path out = Files.createTempDirectory("prune-err").resolve("run.json");
+        String text = SharedData.require("data/wikitext-2-raw/wiki.test.raw").toString();
+        String ptb = SharedData.require("data/ptb/ptb.test.txt").toString();
+        CliRun r = CliRun.run(base(out, "--num-remove-blocks", "1", "--eval", "x=" + text, "--eval", "x=" + ptb));
+        refused(r, "--eval names dataset 'x' twice");
+        assertTrue(!r.err.contains("model:"), "refused before loading: " + r.err);
+        assertTrue(!Files.exists(out));
+    }
+
     /**
      * Everything prune could only find wrong after the selection is refused before the model is loaded: exit 2,
      * stderr holds the error line alone (no "model:" line, so nothing was loaded and no candidate ran), no output.
