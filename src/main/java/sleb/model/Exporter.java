@@ -148,10 +148,10 @@ public final class Exporter {
                 JsonArray a = new JsonArray();
                 for (int k : keep) a.add(lt.getAsJsonArray().get(k));
                 cfg.add("layer_types", a);
-            } else if (lt == null && jsonString(cfg, "model_type").equals("qwen2")) {
+            } else if (lt == null && c.modelType.equals("qwen2")) {
                 // Without layer_types, Qwen2 slides on the layers from max_window_layers on (default 28). The kept
                 // sliding layers stay a suffix of the kept list, so the export's boundary is the number kept below it.
-                int first = cfg.has("max_window_layers") ? cfg.get("max_window_layers").getAsInt() : SlidingWindows.QWEN2_MAX_WINDOW_LAYERS;
+                int first = HfConfig.intOpt(cfg, "max_window_layers", SlidingWindows.QWEN2_MAX_WINDOW_LAYERS, src.resolve("config.json"));
                 int below = 0;
                 for (int k : keep) if (k < first) below++;
                 cfg.addProperty("max_window_layers", below);
@@ -165,11 +165,6 @@ public final class Exporter {
             for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) copyContent(src.resolve(f), out.resolve(f));
         }
         copyTokenizer(tokenizer, out);
-    }
-
-    private static String jsonString(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        return e != null && e.isJsonPrimitive() ? e.getAsString() : "";
     }
 
     /** config.json for a llama2.c source, as Hugging Face's LlamaForCausalLM reads it. */

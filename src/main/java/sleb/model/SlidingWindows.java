@@ -19,11 +19,11 @@ import java.nio.file.Path;
  * A window of w positions lets query i see keys j with i - w &lt; j &lt;= i. Returns one entry per layer,
  * 0 for full attention.
  */
-public final class SlidingWindows {
+final class SlidingWindows {
     /** transformers' MistralConfig and Qwen2Config default for sliding_window. */
     static final int DEFAULT_WINDOW = 4096;
     /** transformers' Qwen2Config default for max_window_layers. */
-    public static final int QWEN2_MAX_WINDOW_LAYERS = 28;
+    static final int QWEN2_MAX_WINDOW_LAYERS = 28;
 
     private SlidingWindows() {}
 
