@@ -18,6 +18,12 @@ RMSNORM_PROTOS(bf16, bf16)
 RMSNORM_PROTOS(f16, f16)
 #undef RMSNORM_PROTOS
 
+#define LAYERNORM_PROTOS(S, T) void layernorm_##S(const float* x, const float* w, const float* b, T* out, int dim, float eps);
+LAYERNORM_PROTOS(f32, float)
+LAYERNORM_PROTOS(bf16, bf16)
+LAYERNORM_PROTOS(f16, f16)
+#undef LAYERNORM_PROTOS
+
 void rope_adjacent(float* qkv, const float2* cs, int T, int pos0, const int* pos_dev, int stride, int nH, int nKv, int hd);
 void rope_half(float* qkv, const float2* cs, int T, int pos0, const int* pos_dev, int stride, int nH, int nKv, int hd);
 void add_bias(float* y, const float* b, int rows, int n, int stride);
@@ -32,6 +38,14 @@ void kv_append(const float* qkv, int stride, int kcol, int vcol, float* kc, floa
 void swiglu_f32(const float* gu, float* out, int rows, int H);
 void swiglu_bf16(const float* gu, bf16* out, int rows, int H);
 void swiglu_f16(const float* gu, f16* out, int rows, int H);
+
+void bias_relu_f32(const float* h, const float* b, float* out, int rows, int n);
+void bias_relu_bf16(const float* h, const float* b, bf16* out, int rows, int n);
+void bias_relu_f16(const float* h, const float* b, f16* out, int rows, int n);
+
+void position_embedding_add_f32(float* x, const float* table, int T, int pos0, const int* pos_dev, int offset, int dim);
+void position_embedding_add_bf16(float* x, const bf16* table, int T, int pos0, const int* pos_dev, int offset, int dim);
+void position_embedding_add_f16(float* x, const f16* table, int T, int pos0, const int* pos_dev, int offset, int dim);
 
 void embedding_f32(const int* ids, const float* table, float* out, int dim);
 void embedding_bf16(const int* ids, const bf16* table, float* out, int dim);

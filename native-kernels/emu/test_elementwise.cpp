@@ -1,4 +1,4 @@
-// test_elementwise.cpp - embedding, swiglu, add_bias and the dtype conversions.
+// test_elementwise.cpp - embedding, position_embedding_add, swiglu, bias_relu, add_bias and the dtype conversions.
 #include "check.h"
 
 // CudaOps.elementwise: 256 threads, one per element up to 65535*16 blocks (then grid-stride).
@@ -25,6 +25,33 @@ static void embedding_case(void (*kernel)(const int*, const T*, float*, int), in
     });
 }
 
+// Row b*T + t gets table row pos0 + *pos_dev + t + offset added; the last position used is the table's
+// last row (it ends at the guard page).
+template <typename T>
+static void position_case(void (*kernel)(float*, const T*, int, int, const int*, int, int), int batch, int T_, int dim, int pos0,
+                          int dev_pos, int offset) {
+    const std::string name = std::string("position_embedding_add_") + type_name<T>();
+    const int rows = batch * T_, table_rows = pos0 + std::max(dev_pos, 0) + T_ + offset;
+    check(name, strf("batch=%d T=%d dim=%d pos0=%d pos_dev=%d offset=%d", batch, T_, dim, pos0, dev_pos, offset), 0, [&](Case& c) {
+        const std::vector<float> x0 = c.rng.normals((size_t)rows * dim);
+        Buf<float> x(x0, "x");
+        Buf<T> table(rounded<T>(c.rng.normals((size_t)table_rows * dim)), "table");
+        Buf<int> pd(std::vector<int>{dev_pos}, "pos_dev");
+        const int* pos_dev = dev_pos >= 0 ? pd.p : nullptr;
+        c.launch(name.c_str(), rows, 256, 0, {table.p, pd.p}, [&] { kernel(x, table, T_, pos0, pos_dev, offset, dim); });
+        std::vector<double> ref(x.n);
+        for (int r = 0; r < rows; r++) {
+            const int pos = pos0 + std::max(dev_pos, 0) + r % T_;
+            for (int i = 0; i < dim; i++) {
+                const size_t e = (size_t)r * dim + i;
+                ref[e] = (double)(float)((double)x0[e] + value(table[(size_t)(pos + offset) * dim + i]));  // the fp32 sum
+            }
+        }
+        c.exact(values(x), ref);
+        c.keep(x);
+    });
+}
+
 template <typename T>
 static void swiglu_case(void (*kernel)(const float*, T*, int, int), int rows, int H, unsigned blocks) {
     const std::string name = std::string("swiglu_") + type_name<T>();
@@ -47,6 +74,32 @@ static void swiglu_case(void (*kernel)(const float*, T*, int, int), int rows, in
                 ref[(size_t)r * H + j] = a / (1.0 + std::exp(-a)) * u;
             }
         c.close(values(out), ref, H);
+        c.keep(out);
+    });
+}
+
+// relu(h + b); h[0] is NaN and must stay NaN (torch.relu passes it), h[1] = -b[1] gives exactly 0.
+template <typename T>
+static void bias_relu_case(void (*kernel)(const float*, const float*, T*, int, int), int rows, int n, unsigned blocks) {
+    const std::string name = std::string("bias_relu_") + type_name<T>();
+    const long long total = (long long)rows * n;
+    if (blocks == 0) blocks = elementwise_blocks(total);
+    check(name, strf("rows=%d n=%d grid=%u", rows, n, blocks), bound_for<T>(), [&](Case& c) {
+        std::vector<float> h0 = c.rng.normals((size_t)total, 2.0), b0 = c.rng.normals(n, 0.5);
+        h0[0] = NAN;
+        h0[1] = -b0[1];
+        Buf<float> h(h0, "h"), b(b0, "b");
+        Buf<T> out(total, "out");
+        poison(out);
+        c.launch(name.c_str(), blocks, 256, 0, {h.p, b.p}, [&] { kernel(h, b, out, rows, n); });
+        std::vector<double> got, ref;
+        for (long long e = 2; e < total; e++) {
+            const double v = (double)h0[e] + b0[e % n];
+            got.push_back(value(out[e]));
+            ref.push_back(v < 0 ? 0.0 : v);
+        }
+        c.close(got, ref, n);
+        c.exact({value(out[0]), value(out[1])}, {NAN, 0.0});
         c.keep(out);
     });
 }
@@ -155,10 +208,20 @@ void test_elementwise() {
     embedding_case<bf16>(embedding_bf16, 37, 300, 11);
     embedding_case<f16>(embedding_f16, 50, 96, 3);
 
+    position_case<float>(position_embedding_add_f32, 3, 7, 300, 0, -1, 2);  // prefill: positions 0..6
+    position_case<float>(position_embedding_add_f32, 2, 5, 64, 11, -1, 0);
+    position_case<bf16>(position_embedding_add_bf16, 3, 1, 300, 0, 40, 2);  // decode step: position from pos_dev
+    position_case<f16>(position_embedding_add_f16, 2, 3, 96, 4, 9, 2);
+
     swiglu_case<float>(swiglu_f32, 7, 300, 0);
     swiglu_case<bf16>(swiglu_bf16, 7, 300, 0);
     swiglu_case<f16>(swiglu_f16, 7, 300, 0);
     swiglu_case<float>(swiglu_f32, 5, 1001, 3);  // grid-stride loop
+
+    bias_relu_case<float>(bias_relu_f32, 7, 300, 0);
+    bias_relu_case<bf16>(bias_relu_bf16, 7, 300, 0);
+    bias_relu_case<f16>(bias_relu_f16, 7, 300, 0);
+    bias_relu_case<float>(bias_relu_f32, 5, 1001, 3);  // grid-stride loop
 
     bias_case(7, 300, 300, 0);
     bias_case(5, 300, 317, 0);

@@ -1,4 +1,4 @@
-// test_rows.cpp - the one-block-per-row reductions: rmsnorm (+ residual), cosine_rows, nll_rows.
+// test_rows.cpp - the one-block-per-row reductions: rmsnorm (+ residual), layernorm, cosine_rows, nll_rows.
 #include "check.h"
 
 template <typename T>
@@ -30,6 +30,41 @@ static void rmsnorm_case(void (*plain)(const float*, const float*, T*, int, floa
         c.exact(values(x), xref);
         c.keep(out);
         c.keep(x);
+    });
+}
+
+// torch.nn.LayerNorm: biased variance. Rows N(offset, 2^2): a large offset is where a one-pass
+// E[x^2] - mean^2 variance loses its digits. in_place (fp32 only): out is x, as post-LN blocks call it.
+template <typename T>
+static void layernorm_case(void (*kernel)(const float*, const float*, const float*, T*, int, float), int rows, int dim, double offset,
+                           bool in_place) {
+    const std::string name = std::string("layernorm_") + type_name<T>();
+    check(name, strf("rows=%d dim=%d x N(%g, 2^2)%s", rows, dim, offset, in_place ? " in place" : ""), bound_for<T>(), [&](Case& c) {
+        const std::vector<float> x0 = c.rng.normals((size_t)rows * dim, 2.0, offset);
+        Buf<float> x(x0, "x"), w(c.rng.normals(dim, 0.3, 1.0), "w"), b(c.rng.normals(dim, 0.5), "b");
+        Buf<T> out_buf(in_place ? 0 : (size_t)rows * dim, "out");
+        T* out = in_place ? (T*)x.p : out_buf.p;
+        if (!in_place) poison(out_buf);
+        const float eps = 1e-5f;
+        if (in_place)
+            c.launch(name.c_str(), rows, 256, 0, {w.p, b.p}, [&] { kernel(x, w, b, out, dim, eps); });
+        else
+            c.launch(name.c_str(), rows, 256, 0, {x.p, w.p, b.p}, [&] { kernel(x, w, b, out, dim, eps); });
+        std::vector<double> ref((size_t)rows * dim), got((size_t)rows * dim);
+        for (int i = 0; i < rows; i++) {
+            const float* xr = x0.data() + (size_t)i * dim;
+            double mean = 0, var = 0;
+            for (int j = 0; j < dim; j++) mean += xr[j];
+            mean /= dim;
+            for (int j = 0; j < dim; j++) var += (xr[j] - mean) * (xr[j] - mean);
+            var /= dim;
+            const double inv = 1.0 / std::sqrt(var + eps);
+            for (int j = 0; j < dim; j++) ref[(size_t)i * dim + j] = (xr[j] - mean) * inv * w[j] + b[j];
+        }
+        for (size_t e = 0; e < got.size(); e++) got[e] = value(out[e]);
+        c.close(got, ref, dim);
+        if (in_place) c.keep(x);
+        else c.keep(out_buf);
     });
 }
 
@@ -99,6 +134,12 @@ void test_rows() {
         rmsnorm_case<float>(rmsnorm_f32, rmsnorm_residual_f32, 3, 100, res);  // fewer elements than threads
     }
     rmsnorm_case<float>(rmsnorm_f32, rmsnorm_residual_f32, 2, 4096, true);
+    layernorm_case<float>(layernorm_f32, 5, 2051, 0.0, false);
+    layernorm_case<float>(layernorm_f32, 4, 4096, 100.0, false);
+    layernorm_case<float>(layernorm_f32, 3, 100, -3.0, false);  // fewer elements than threads
+    layernorm_case<float>(layernorm_f32, 5, 1000, 5.0, true);
+    layernorm_case<bf16>(layernorm_bf16, 5, 2051, 1.0, false);
+    layernorm_case<f16>(layernorm_f16, 5, 2051, 1.0, false);
     cosine_case(6, 1000);
     cosine_case(5, 77);
     nll_case(32000, {3, -1, 0, 31999, 17}, 80.0);

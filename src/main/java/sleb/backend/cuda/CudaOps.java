@@ -40,12 +40,29 @@ final class CudaOps {
         dev.launch("rmsnorm_residual_" + suffix(t), rows, 1, 1, 256, 1, 0, x, r, w, out, dim, eps);
     }
 
+    /**
+     * out[r] = (x[r] - mean) / sqrt(var + eps) * w + b (torch.nn.LayerNorm: biased variance), rows [rows][dim]:
+     * x, w, b fp32, out in t. For t = F32, out may be x (in place: OPT's post-LN blocks).
+     */
+    static void layernorm(CudaDevice dev, DType t, CUdeviceptr x, CUdeviceptr w, CUdeviceptr b, CUdeviceptr out, int rows, int dim, float eps) {
+        dev.launch("layernorm_" + suffix(t), rows, 1, 1, 256, 1, 0, x, w, b, out, dim, eps);
+    }
+
     /** out [n][dim] fp32 = rows ids[0..n) (int32) of the embedding table [vocab][dim] in t. */
     static void embedding(CudaDevice dev, DType t, CUdeviceptr ids, CUdeviceptr table, CUdeviceptr out, int n, int dim) {
         dev.launch("embedding_" + suffix(t), n, 1, 1, 256, 1, 0, ids, table, out, dim);
     }
 
-    /** y[r][c] += bias[c] for rows [rows] of n columns at row stride {@code stride} (q/k/v bias). */
+    /**
+     * x[r] += table[pos + offset] for rows [batch*T][dim] fp32, row b*T + t at position pos0 + *posDev + t (posDev
+     * may be {@link CudaDevice#NULL}); table [offset + positions][dim] in t (OPT's learned positions, offset 2).
+     */
+    static void positionEmbeddingAdd(CudaDevice dev, DType t, CUdeviceptr x, CUdeviceptr table, int batch, int T, int pos0, CUdeviceptr posDev,
+            int offset, int dim) {
+        dev.launch("position_embedding_add_" + suffix(t), batch * T, 1, 1, 256, 1, 0, x, table, T, pos0, posDev, offset, dim);
+    }
+
+    /** y[r][c] += bias[c] for rows [rows] of n columns at row stride {@code stride} (q/k/v bias, OPT's out_proj and fc2 bias). */
     static void addBias(CudaDevice dev, CUdeviceptr y, CUdeviceptr bias, int rows, int n, int stride) {
         elementwise(dev, "add_bias", (long) rows * n, y, bias, rows, n, stride);
     }
@@ -96,6 +113,11 @@ final class CudaOps {
     /** out [rows][H] in t = silu(gate) * up, from gu [rows][2H] fp32 (gate | up). */
     static void swiglu(CudaDevice dev, DType t, CUdeviceptr gu, CUdeviceptr out, int rows, int H) {
         elementwise(dev, "swiglu_" + suffix(t), (long) rows * H, gu, out, rows, H);
+    }
+
+    /** out [rows][n] in t = relu(h + bias), h fp32 [rows][n] (the fc1 GEMM), bias fp32 [n]: OPT's MLP activation. */
+    static void biasRelu(CudaDevice dev, DType t, CUdeviceptr h, CUdeviceptr bias, CUdeviceptr out, int rows, int n) {
+        elementwise(dev, "bias_relu_" + suffix(t), (long) rows * n, h, bias, out, rows, n);
     }
 
     /** dst = src rounded to t (bf16 or fp16, round to nearest even), n elements. */

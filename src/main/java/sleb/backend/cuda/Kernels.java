@@ -21,12 +21,15 @@ public final class Kernels {
     static {
         MODULES.put("rmsnorm", List.of("rmsnorm_f32", "rmsnorm_bf16", "rmsnorm_f16",
                 "rmsnorm_residual_f32", "rmsnorm_residual_bf16", "rmsnorm_residual_f16"));
+        MODULES.put("layernorm", List.of("layernorm_f32", "layernorm_bf16", "layernorm_f16"));
         MODULES.put("rope", List.of("rope_adjacent", "rope_half"));
         MODULES.put("bias", List.of("add_bias"));
         MODULES.put("attention_prefill", List.of("attention_prefill"));
         MODULES.put("attention_decode", List.of("attention_decode", "kv_append"));
         MODULES.put("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_f16"));
+        MODULES.put("bias_relu", List.of("bias_relu_f32", "bias_relu_bf16", "bias_relu_f16"));
         MODULES.put("embedding", List.of("embedding_f32", "embedding_bf16", "embedding_f16"));
+        MODULES.put("position_embedding", List.of("position_embedding_add_f32", "position_embedding_add_bf16", "position_embedding_add_f16"));
         MODULES.put("convert", List.of("f32_to_bf16", "f32_to_f16", "bf16_to_f32", "f16_to_f32"));
         MODULES.put("cosine", List.of("cosine_rows"));
         MODULES.put("nll", List.of("nll_rows"));

@@ -71,6 +71,49 @@ public class CudaKernelsTest {
         assertClose(download(dev, o2, rows * dim, t), ref2, tol(t), 1e-3, "rmsnorm_residual_" + s);
     }
 
+    /**
+     * torch.nn.LayerNorm in double: biased variance; rows far from zero (mean 30) as a one-pass variance would get wrong.
+     * Bound relative to max(|ref|, 1): the outputs are O(1) and w·x̂ + b can cancel to near zero.
+     */
+    @Test(dataProvider = "dtypes")
+    public void layernorm(DType t) {
+        int rows = 7, dim = 300;
+        float eps = 1e-5f;
+        float[] x = randn(rnd, rows * dim, 2.0), w = randn(rnd, dim, 1.0), b = randn(rnd, dim, 0.5);
+        for (int i = 0; i < x.length; i++) x[i] += 30f;
+        double[] ref = new double[rows * dim];
+        for (int row = 0; row < rows; row++) {
+            double mean = 0, var = 0;
+            for (int i = 0; i < dim; i++) mean += x[row * dim + i];
+            mean /= dim;
+            for (int i = 0; i < dim; i++) var += (x[row * dim + i] - mean) * (x[row * dim + i] - mean);
+            var /= dim;
+            for (int i = 0; i < dim; i++) ref[row * dim + i] = (x[row * dim + i] - mean) / Math.sqrt(var + eps) * w[i] + b[i];
+        }
+        CUdeviceptr xp = in(x, DType.F32), wp = in(w, DType.F32), bp = in(b, DType.F32), o = out(rows * dim, t);
+        CudaOps.layernorm(dev, t, xp, wp, bp, o, rows, dim, eps);
+        assertClose(download(dev, o, rows * dim, t), ref, tol(t), 1, "layernorm_" + CudaOps.suffix(t));
+        if (t == DType.F32) { // in place, as a post-LN block normalises its residual stream
+            CudaOps.layernorm(dev, t, xp, wp, bp, xp, rows, dim, eps);
+            assertClose(dev.downloadFloats(xp, rows * dim), ref, 1e-5, 1, "layernorm_f32 in place");
+        }
+    }
+
+    /** OPT's learned positions: row pos + 2 of the table, positions from the host argument and/or device memory. */
+    @Test(dataProvider = "dtypes")
+    public void positionEmbeddingAdd(DType t) {
+        int B = 2, T = 4, dim = 40, offset = 2, hostPos = 3, devicePos = 5, pos0 = hostPos + devicePos, rows = pos0 + T + offset;
+        float[] x = randn(rnd, B * T * dim, 1.0), table = round(randn(rnd, rows * dim, 1.0), t);
+        double[] ref = new double[x.length];
+        for (int r = 0; r < B * T; r++)
+            for (int i = 0; i < dim; i++) ref[r * dim + i] = (float) (x[r * dim + i] + table[(pos0 + r % T + offset) * dim + i]);
+        CUdeviceptr tp = in(table, t), a = in(x, DType.F32), c = in(x, DType.F32);
+        CudaOps.positionEmbeddingAdd(dev, t, a, tp, B, T, pos0, CudaDevice.NULL, offset, dim);
+        assertClose(dev.downloadFloats(a, x.length), ref, 0, 1, "position_embedding_add_" + CudaOps.suffix(t));
+        CudaOps.positionEmbeddingAdd(dev, t, c, tp, B, T, hostPos, ints(new int[] {devicePos}), offset, dim);
+        assertClose(dev.downloadFloats(c, x.length), ref, 0, 1, "position_embedding_add_" + CudaOps.suffix(t) + " with pos_dev");
+    }
+
     static float[] ropeTable(double[] inv, int positions) {
         int half = inv.length;
         float[] cs = new float[positions * half * 2];
@@ -214,6 +257,18 @@ public class CudaKernelsTest {
         CUdeviceptr g = in(gu, DType.F32), o = out(rows * H, t);
         CudaOps.swiglu(dev, t, g, o, rows, H);
         assertClose(download(dev, o, rows * H, t), ref, tol(t), 1e-3, "swiglu");
+    }
+
+    @Test(dataProvider = "dtypes")
+    public void biasRelu(DType t) {
+        int rows = 6, n = 130;
+        float[] h = randn(rnd, rows * n, 2.0), b = randn(rnd, n, 0.5);
+        double[] ref = new double[rows * n];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < n; c++) ref[r * n + c] = Math.max(0.0, (double) h[r * n + c] + b[c]);
+        CUdeviceptr hp = in(h, DType.F32), bp = in(b, DType.F32), o = out(rows * n, t);
+        CudaOps.biasRelu(dev, t, hp, bp, o, rows, n);
+        assertClose(download(dev, o, rows * n, t), ref, tol(t), 1e-3, "bias_relu_" + CudaOps.suffix(t));
     }
 
     @Test(dataProvider = "dtypes")
