@@ -39,7 +39,7 @@ public final class Exporter {
     /** A block's tensor: LLaMA's model.layers.N.* or OPT's model.decoder.layers.N.* (prefix, index, rest). */
     private static final Pattern LAYER = Pattern.compile("(model\\.(?:decoder\\.)?layers\\.)(\\d+)\\.(.+)");
     private static final String[] HF_SIDE_FILES = {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-            "generation_config.json", "tiktoken.model", "tokenizer.tiktoken"};
+            "generation_config.json", "tiktoken.model", "tokenizer.tiktoken", "vocab.json", "merges.txt"};
 
     private Exporter() {}
 
@@ -271,6 +271,13 @@ public final class Exporter {
     static void copyTokenizer(Path tokenizer, Path out) throws IOException {
         if (tokenizer != null && Files.isDirectory(tokenizer)) tokenizer = sleb.tokenizer.Tokenizers.findBeside(tokenizer);
         if (tokenizer == null || !Files.isRegularFile(tokenizer)) return;
+        if (tokenizer.getFileName().toString().equals("vocab.json")) { // GPT-2 BPE (OPT): the pair, and its config when there is one
+            for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json"}) {
+                Path s = tokenizer.resolveSibling(f), d = out.resolve(f);
+                if (Files.isRegularFile(s) && !Files.exists(d)) copyContent(s, d);
+            }
+            return;
+        }
         Path dst = out.resolve(tokenizerName(tokenizer));
         if (!Files.exists(dst)) copyContent(tokenizer, dst);
     }
