@@ -21,21 +21,24 @@ public final class Tokenizers {
     private static final int LLAMA2C_MAGIC = 0x616b3432; // "ak42", llama2.c's versioned export
 
     /**
-     * Loads a tokenizer: *.json is Hugging Face, *.bin is llama2.c (which needs the model's vocabulary size),
+     * Loads a tokenizer: vocab.json (with merges.txt beside it) is GPT-2 byte-level BPE ({@link ByteLevelBpe}),
+     * other *.json is a Hugging Face tokenizer.json, *.bin is llama2.c (which needs the model's vocabulary size),
      * anything else (tokenizer.model) is a SentencePiece protobuf or tiktoken text, told apart by content.
      * A directory means the tokenizer found in it by {@link #findBeside}.
      */
     public static Tokenizer load(Path path, int modelVocabSize) {
         if (Files.isDirectory(path)) {
             Path found = findBeside(path);
-            if (found == null) throw new TokenizerException("no tokenizer.json or tokenizer.model in " + path);
+            if (found == null) throw new TokenizerException("no tokenizer.json, tokenizer.model or vocab.json + merges.txt in " + path);
             path = found;
         }
         if (!Files.isRegularFile(path)) throw new TokenizerException("tokenizer file " + path + " does not exist");
         String name = path.getFileName().toString().toLowerCase();
         Tokenizer t;
         try {
-            if (name.endsWith(".json")) {
+            if (name.equals("vocab.json")) {
+                t = ByteLevelBpe.fromFiles(path);
+            } else if (name.endsWith(".json")) {
                 t = new HfJsonTokenizer(path);
             } else if (name.endsWith(".bin")) {
                 if (modelVocabSize <= 0) throw new TokenizerException(path + " is a llama2.c tokenizer, which needs the model's vocabulary size");
@@ -78,7 +81,7 @@ public final class Tokenizers {
 
     /**
      * The tokenizer beside a model, or null. For a Hugging Face directory (or a file in one): tokenizer.json,
-     * then tokenizer.model, then a llama2.c tokenizer.bin or single tok*.bin (what `sleb export --format hf` copies
+     * then tokenizer.model, then a llama2.c tokenizer.bin, then vocab.json when merges.txt is beside it (OPT), or a single tok*.bin (what `sleb export --format hf` copies
      * from a llama2.c source). For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
      */
     public static Path findBeside(Path modelPath) {
@@ -94,6 +97,7 @@ public final class Tokenizers {
             names.add("tokenizer.json");
             names.add("tokenizer.model");
             names.add("tokenizer.bin");
+            if (Files.isRegularFile(dir.resolve("merges.txt"))) names.add("vocab.json");
         }
         for (String n : names) {
             Path p = dir.resolve(n);
