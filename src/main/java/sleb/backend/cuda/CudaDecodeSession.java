@@ -56,7 +56,7 @@ final class CudaDecodeSession implements DecodeSession {
                 c.k = dev.alloc(bytes, what);
                 c.v = dev.alloc(bytes, what);
             }
-            model.ensureRope(maxLen); // before any capture: a graph must not see the table move
+            model.ensureRope(maxLen); // before any capture: a graph must not see the table move (OPT: maxLen fits its position table)
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -73,7 +73,7 @@ final class CudaDecodeSession implements DecodeSession {
         checkOpen();
         checkAppend(tokens.length, 0);
         if (tokens[0].length == 0) throw new IllegalArgumentException("no tokens to append");
-        try (Activations x = model.embed(tokens)) {
+        try (Activations x = model.embed(tokens, pos)) {
             appendHidden(x);
             return model.lastLogits(x);
         }
@@ -145,9 +145,9 @@ final class CudaDecodeSession implements DecodeSession {
 
     /** What a step replay does: launches only, reading ids and position from stepIds / stepPos. */
     private void recordStep() {
-        model.embedInto(stepIds, batch, stepX.ptr());
+        model.embedInto(stepIds, batch, 1, 0, stepPos, stepX.ptr(), stepWs);
         recordBlocks();
-        model.logitsInto(stepX.ptr(), batch, stepWs.xn, stepLogits);
+        model.logitsInto(stepX.ptr(), batch, stepWs, stepLogits);
     }
 
     /** The blocks over stepX at position *stepPos. */

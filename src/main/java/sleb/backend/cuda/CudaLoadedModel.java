@@ -10,12 +10,15 @@ import sleb.backend.LoadedModel;
 import sleb.model.DType;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
+import sleb.model.OptLayout;
 
 /**
  * A model on one CUDA device: the forward pass over its weights ({@link CudaWeights}, uploaded once, the
  * projections in the "GEMM dtype"). Hidden states stay fp32 [batch*seqLen][dim]; each GEMM reads its input
  * in the GEMM dtype (the norm / SwiGLU / convert kernel before it writes that type) and accumulates in
- * fp32. Kernels are launched through {@link CudaOps}.
+ * fp32. Kernels are launched through {@link CudaOps}. LLaMA-family blocks are {@link #block}; OPT's
+ * (LayerNorm, biases, ReLU MLP, learned positions added at embedding time) are {@link #optBlock}, following
+ * transformers' modeling_opt.py as {@link sleb.model.OptLayout} spells it out.
  */
 final class CudaLoadedModel implements LoadedModel {
     private final CudaBackend backend;
@@ -23,6 +26,9 @@ final class CudaLoadedModel implements LoadedModel {
     private final ModelConfig cfg;
     final DType gemmType;
     private final int dim, hidden, qDim, kvDim, qkvDim, hd;
+    /** Width of the token embedding and lm_head rows: dim, or OPT's word_embed_proj_dim. */
+    private final int embedDim;
+    private final boolean opt;
     private final float scale;
     private final CudaWeights w;
     private final double[] invFreq;
@@ -48,6 +54,8 @@ final class CudaLoadedModel implements LoadedModel {
         kvDim = cfg.kvDim();
         qkvDim = qDim + 2 * kvDim;
         hd = cfg.headDim;
+        embedDim = cfg.embedDim();
+        opt = cfg.isOpt();
         scale = (float) (1.0 / Math.sqrt(hd));
         invFreq = cfg.ropeInvFreq();
         w = new CudaWeights(dev, model, resident);
@@ -65,6 +73,10 @@ final class CudaLoadedModel implements LoadedModel {
      * outgrown table is kept until close: a captured decode graph may still read it.
      */
     void ensureRope(int positions) {
+        if (opt) { // learned positions: the table is fixed; a graph must never read past it
+            if (positions > cfg.maxSeqLen) throw tooManyPositions(positions);
+            return;
+        }
         if (positions > ropeCap) {
             int cap = Math.max(64, Integer.highestOneBit(Math.max(1, positions - 1)) << 1);
             int half = hd / 2;
@@ -79,6 +91,11 @@ final class CudaLoadedModel implements LoadedModel {
             ropeTables.add(rope);
             ropeCap = cap;
         }
+    }
+
+    private IllegalArgumentException tooManyPositions(int positions) {
+        return new IllegalArgumentException(positions + " positions exceed this OPT model's " + cfg.maxSeqLen
+                + " learned position embeddings (max_position_embeddings); use a shorter sequence");
     }
 
     private void checkOpen() {
@@ -98,7 +115,11 @@ final class CudaLoadedModel implements LoadedModel {
     // ---- forward ----------------------------------------------------------------------------------
 
     @Override
-    public Activations embed(int[][] tokens) {
+    public Activations embed(int[][] tokens) { return embed(tokens, 0); }
+
+    /** Embeddings of tokens [batch][n] at positions pos0..pos0+n-1 (only OPT's learned positions depend on pos0). */
+    @Override
+    public Activations embed(int[][] tokens, int pos0) {
         checkOpen();
         int B = tokens.length;
         if (B == 0) throw new IllegalArgumentException("empty batch");
@@ -110,12 +131,20 @@ final class CudaLoadedModel implements LoadedModel {
                 ids[b * T + t] = checkToken(tokens[b][t]);
             }
         }
+        if (opt && pos0 + T > cfg.maxSeqLen) throw tooManyPositions(pos0 + T);
         CudaActivations x = new CudaActivations(dev, B, T, dim);
-        CUdeviceptr d = dev.uploadInts(ids, "token ids");
+        CUdeviceptr d = null;
+        Workspace ws = null;
         try {
-            embedInto(d, B * T, x.ptr());
+            d = dev.uploadInts(ids, "token ids");
+            if (w.projectIn != null) ws = new Workspace(B * T);
+            embedInto(d, B, T, pos0, CudaDevice.NULL, x.ptr(), ws);
+        } catch (RuntimeException e) {
+            x.close();
+            throw e;
         } finally {
             dev.free(d);
+            if (ws != null) ws.close();
         }
         return x;
     }
@@ -126,15 +155,34 @@ final class CudaLoadedModel implements LoadedModel {
         return id;
     }
 
-    /** Launch only: rows [n][dim] fp32 at out = embeddings of the n token ids at ids (device). */
-    void embedInto(CUdeviceptr ids, int n, CUdeviceptr out) {
-        if (n > 0) CudaOps.embedding(dev, w.embedType, ids, w.embedding, out, n, dim);
+    /**
+     * Launch only: rows [B*T][dim] fp32 at out = embeddings of the B*T token ids at ids (device), positions
+     * pos0 + *posDev + t. OPT: embed_tokens [embedDim], project_in where present (through ws.tmp, and ws.xn for a
+     * 16-bit GEMM), then + embed_positions[pos + 2]. ws may be null where there is no project_in.
+     */
+    void embedInto(CUdeviceptr ids, int B, int T, int pos0, CUdeviceptr posDev, CUdeviceptr out, Workspace ws) {
+        int n = B * T;
+        if (n == 0) return;
+        if (w.projectIn == null) {
+            CudaOps.embedding(dev, w.embedType, ids, w.embedding, out, n, dim);
+        } else {
+            CudaOps.embedding(dev, w.embedType, ids, w.embedding, ws.tmp, n, embedDim);
+            dev.gemm(gemmType, gemmInput(ws.tmp, ws.xn, (long) n * embedDim), w.projectIn, out, n, dim, embedDim, 0f);
+        }
+        if (opt) CudaOps.positionEmbeddingAdd(dev, w.positionType, out, w.positions, B, T, pos0, posDev, OptLayout.POSITION_OFFSET, dim);
     }
 
-    /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (into xn, n*dim GEMM-dtype elements). */
-    void logitsInto(CUdeviceptr x, int n, CUdeviceptr xn, CUdeviceptr logits) {
-        finalNormInto(x, n, xn);
-        dev.gemm(gemmType, xn, w.lmHead, logits, n, cfg.vocabSize, dim, 0f);
+    /** Launch only: fp32 rows at src as a GEMM input: src itself for an fp32 GEMM, else converted into dst (n elements). */
+    private CUdeviceptr gemmInput(CUdeviceptr src, CUdeviceptr dst, long n) {
+        if (gemmType == DType.F32) return src;
+        CudaOps.f32To(dev, gemmType, src, dst, n);
+        return dst;
+    }
+
+    /** Launch only: logits [n][vocab] fp32 of hidden rows [n][dim] at x, through the final norm (ws.xn, and ws.tmp for OPT's project_out). */
+    void logitsInto(CUdeviceptr x, int n, Workspace ws, CUdeviceptr logits) {
+        CUdeviceptr h = headInputInto(x, n, ws.xn, ws.tmp);
+        dev.gemm(gemmType, h, w.lmHead, logits, n, cfg.vocabSize, embedDim, 0f);
     }
 
     @Override
@@ -154,7 +202,10 @@ final class CudaLoadedModel implements LoadedModel {
         int maxLen;
     }
 
-    /** The scratch buffers of one block call on up to {@code rows} rows, taken from the device pool. */
+    /**
+     * The scratch buffers of one block call on up to {@code rows} rows, taken from the device pool. OPT also uses
+     * xn and tmp, which are at least embedDim wide, for project_in and project_out; gu holds fc1's output and sw its ReLU.
+     */
     final class Workspace implements AutoCloseable {
         final int rows;
         final CUdeviceptr xn, qkv, att, tmp, gu, sw;
@@ -162,14 +213,15 @@ final class CudaLoadedModel implements LoadedModel {
         Workspace(int rows) {
             this.rows = rows;
             long ab = gemmType.bytes;
+            int wide = Math.max(dim, embedDim);
             CUdeviceptr[] p = new CUdeviceptr[6];
             try {
-                p[0] = dev.alloc(rows * (long) Math.max(dim, qDim) * ab, "normalised hidden states");
+                p[0] = dev.alloc(rows * (long) Math.max(wide, qDim) * ab, "normalised hidden states");
                 p[1] = dev.alloc(4L * rows * qkvDim, "q/k/v");
                 p[2] = dev.alloc(4L * rows * qDim, "attention output");
-                p[3] = dev.alloc(4L * rows * dim, "o_proj output");
-                p[4] = dev.alloc(4L * rows * 2 * hidden, "gate/up");
-                p[5] = dev.alloc(ab * rows * hidden, "SwiGLU output");
+                p[3] = dev.alloc(4L * rows * wide, "o_proj output");
+                p[4] = dev.alloc(4L * rows * (opt ? 1 : 2) * hidden, opt ? "fc1 output" : "gate/up");
+                p[5] = dev.alloc(ab * rows * hidden, opt ? "ReLU output" : "SwiGLU output");
             } catch (RuntimeException e) {
                 for (CUdeviceptr q : p) dev.free(q);
                 throw e;
@@ -195,14 +247,37 @@ final class CudaLoadedModel implements LoadedModel {
         int N = B * T;
         if (N == 0) return;
         if (N > ws.rows) throw new IllegalArgumentException("workspace holds " + ws.rows + " rows, block call has " + N);
+        if (opt) {
+            optBlock(layer, x, B, T, pos0, posDev, cache, ws);
+            return;
+        }
         if (posDev == CudaDevice.NULL && pos0 + T > ropeCap) throw new IllegalStateException("RoPE table covers " + ropeCap + " positions, not " + (pos0 + T));
-        CUdeviceptr xp = x.ptr(), xn = ws.xn, qkv = ws.qkv, att = ws.att, tmp = ws.tmp, gu = ws.gu, sw = ws.sw;
+        CUdeviceptr xp = x.ptr(), xn = ws.xn, tmp = ws.tmp, gu = ws.gu, sw = ws.sw;
         float eps = cfg.normEps;
-        // attention: xn = norm(x); qkv = xn W_qkv (+ bias); RoPE on q, k
+        // attention: xn = norm(x); qkv = xn W_qkv (+ bias); RoPE on q, k; attention; o_proj into tmp
         CudaOps.rmsnorm(dev, gemmType, xp, w.inputNorm[layer], xn, N, dim, eps);
-        dev.gemm(gemmType, xn, w.qkv[layer], qkv, N, qkvDim, dim, 0f);
+        CUdeviceptr attIn = attention(layer, xn, B, T, pos0, posDev, cache, ws);
+        dev.gemm(gemmType, attIn, w.o[layer], tmp, N, dim, qDim, 0f);
+        // x += o; xn = norm(x)
+        CudaOps.rmsnormResidual(dev, gemmType, xp, tmp, w.postNorm[layer], xn, N, dim, eps);
+        // MLP: x += down(silu(gate) * up)
+        dev.gemm(gemmType, xn, w.gateUp[layer], gu, N, 2 * hidden, dim, 0f);
+        CudaOps.swiglu(dev, gemmType, gu, sw, N, hidden);
+        dev.gemm(gemmType, sw, w.down[layer], xp, N, dim, hidden, 1f);
+    }
+
+    /**
+     * Launch only: the attention of block {@code layer} on its GEMM-dtype input rows in [B*T][dim]: q|k|v GEMM (+ bias),
+     * RoPE (not for OPT), the cache append, causal attention with scale head_dim^-0.5 (for OPT this is its q scaling,
+     * applied to q after its bias). Returns the attention output [B*T][qDim] as the o_proj GEMM's input (ws.att, or
+     * ws.xn converted to the GEMM dtype; in is dead by then).
+     */
+    private CUdeviceptr attention(int layer, CUdeviceptr in, int B, int T, int pos0, CUdeviceptr posDev, KvCache cache, Workspace ws) {
+        int N = B * T;
+        CUdeviceptr qkv = ws.qkv, att = ws.att;
+        dev.gemm(gemmType, in, w.qkv[layer], qkv, N, qkvDim, dim, 0f);
         if (w.qkvBias[layer] != null) CudaOps.addBias(dev, qkv, w.qkvBias[layer], N, qkvDim, qkvDim);
-        CudaOps.rope(dev, cfg.ropeStyle, qkv, rope, B, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
+        if (!opt) CudaOps.rope(dev, cfg.ropeStyle, qkv, rope, B, T, pos0, posDev, qkvDim, cfg.nHeads, cfg.nKvHeads, hd);
         // keys and values: this call's rows, or the cache after appending them to it
         CUdeviceptr kp = qkv.withByteOffset(4L * qDim), vp = qkv.withByteOffset(4L * (qDim + kvDim));
         int kvRow = qkvDim;
@@ -221,33 +296,78 @@ final class CudaLoadedModel implements LoadedModel {
             if (posDev != CudaDevice.NULL) throw new IllegalArgumentException("prefill attention takes its position from the host");
             CudaOps.attentionPrefill(dev, qkv, qkvDim, kp, vp, kvRow, kvBatch, att, qDim, B, T, pos0, cfg.nHeads, cfg.nKvHeads, hd, scale, window);
         }
-        // x += o_proj(att); xn = norm(x)
-        CUdeviceptr attIn = att;
-        if (gemmType != DType.F32) {
-            CudaOps.f32To(dev, gemmType, att, xn, (long) N * qDim);
-            attIn = xn;
+        return gemmInput(att, ws.xn, (long) N * qDim);
+    }
+
+    /**
+     * One OPT block (OPTDecoderLayer), launches only, on x [B*T][dim] in place. Pre-LN (do_layer_norm_before):
+     * x += out_proj(attn(LN1(x))) + b_o; x += fc2(relu(fc1(LN2(x)) + b_1)) + b_2. Post-LN (350m):
+     * x = LN1(x + out_proj(attn(x)) + b_o); x = LN2(x + fc2(relu(fc1(x) + b_1)) + b_2), the LayerNorms in place in fp32.
+     * The residual adds are the GEMMs' beta = 1, their biases add_bias after them.
+     */
+    private void optBlock(int layer, CudaActivations x, int B, int T, int pos0, CUdeviceptr posDev, KvCache cache, Workspace ws) {
+        int N = B * T;
+        CUdeviceptr xp = x.ptr(), xn = ws.xn;
+        float eps = cfg.normEps;
+        boolean pre = cfg.opt.layerNormBefore;
+        long n = (long) N * dim;
+        // attention
+        CUdeviceptr in = xn;
+        if (pre) CudaOps.layernorm(dev, gemmType, xp, w.inputNorm[layer], w.inputNormBias[layer], xn, N, dim, eps);
+        else in = gemmInput(xp, xn, n);
+        CUdeviceptr attIn = attention(layer, in, B, T, pos0, posDev, cache, ws);
+        dev.gemm(gemmType, attIn, w.o[layer], xp, N, dim, qDim, 1f);
+        CudaOps.addBias(dev, xp, w.oBias[layer], N, dim, dim);
+        // MLP
+        if (pre) {
+            CudaOps.layernorm(dev, gemmType, xp, w.postNorm[layer], w.postNormBias[layer], xn, N, dim, eps);
+            in = xn;
+        } else {
+            CudaOps.layernorm(dev, DType.F32, xp, w.inputNorm[layer], w.inputNormBias[layer], xp, N, dim, eps);
+            in = gemmInput(xp, xn, n);
         }
-        dev.gemm(gemmType, attIn, w.o[layer], tmp, N, dim, qDim, 0f);
-        CudaOps.rmsnormResidual(dev, gemmType, xp, tmp, w.postNorm[layer], xn, N, dim, eps);
-        // MLP: x += down(silu(gate) * up)
-        dev.gemm(gemmType, xn, w.gateUp[layer], gu, N, 2 * hidden, dim, 0f);
-        CudaOps.swiglu(dev, gemmType, gu, sw, N, hidden);
-        dev.gemm(gemmType, sw, w.down[layer], xp, N, dim, hidden, 1f);
+        dev.gemm(gemmType, in, w.gateUp[layer], ws.gu, N, hidden, dim, 0f);
+        CudaOps.biasRelu(dev, gemmType, ws.gu, w.fc1Bias[layer], ws.sw, N, hidden);
+        dev.gemm(gemmType, ws.sw, w.down[layer], xp, N, dim, hidden, 1f);
+        CudaOps.addBias(dev, xp, w.fc2Bias[layer], N, dim, dim);
+        if (!pre) CudaOps.layernorm(dev, DType.F32, xp, w.postNorm[layer], w.postNormBias[layer], xp, N, dim, eps);
     }
 
     /** Rows per lm_head chunk: at most ~256 MiB of fp32 logits at a time. */
     private int chunkRows(int n) { return (int) Math.max(1, Math.min(n, (256L << 20) / (4L * cfg.vocabSize))); }
 
-    /** Final norm of rows [n][dim] at src into a new GEMM-dtype buffer. */
-    private CUdeviceptr finalNorm(CUdeviceptr src, int n) {
-        CUdeviceptr xn = dev.alloc((long) n * dim * gemmType.bytes, "final norm output");
-        finalNormInto(src, n, xn);
-        return xn;
+    /** The buffers {@link #headInputInto} needs for n rows: xn (GEMM dtype), and for OPT's project_out an fp32 scratch. */
+    private CUdeviceptr[] headBuffers(int n) {
+        CUdeviceptr[] b = new CUdeviceptr[2];
+        b[0] = dev.alloc((long) n * Math.max(dim, embedDim) * gemmType.bytes, "final norm output");
+        try {
+            if (w.projectOut != null) b[1] = dev.alloc(4L * n * embedDim, "project_out output");
+        } catch (RuntimeException e) {
+            dev.free(b[0]);
+            throw e;
+        }
+        return b;
     }
 
-    /** Launch only: the final norm of rows [n][dim] at src into xn, in the GEMM dtype. */
-    private void finalNormInto(CUdeviceptr src, int n, CUdeviceptr xn) {
-        CudaOps.rmsnorm(dev, gemmType, src, w.finalNorm, xn, n, dim, cfg.normEps);
+    /**
+     * Launch only: the lm_head GEMM's input [n][embedDim] (GEMM dtype) from hidden rows [n][dim] at src: the final
+     * norm (RMSNorm, or OPT's LayerNorm where the model has one) into xn; OPT's project_out through scratch (fp32,
+     * n*embedDim) where present. Returns xn, or for an fp32 GEMM possibly src or scratch themselves.
+     */
+    private CUdeviceptr headInputInto(CUdeviceptr src, int n, CUdeviceptr xn, CUdeviceptr scratch) {
+        CUdeviceptr h;
+        if (!opt) {
+            CudaOps.rmsnorm(dev, gemmType, src, w.finalNorm, xn, n, dim, cfg.normEps);
+            h = xn;
+        } else if (w.finalNorm != null) {
+            CudaOps.layernorm(dev, gemmType, src, w.finalNorm, w.finalNormBias, xn, n, dim, cfg.normEps);
+            h = xn;
+        } else {
+            h = gemmInput(src, xn, (long) n * dim);
+        }
+        if (w.projectOut == null) return h;
+        dev.gemm(gemmType, h, w.projectOut, scratch, n, embedDim, dim, 0f);
+        return gemmInput(scratch, xn, (long) n * embedDim);
     }
 
     @Override
@@ -283,20 +403,21 @@ final class CudaLoadedModel implements LoadedModel {
         }
         if (N == 0) return new double[0];
         int rows = chunkRows(N);
-        CUdeviceptr xn = null, tg = null, per = null, logits = null;
+        CUdeviceptr[] hb = headBuffers(N);
+        CUdeviceptr tg = null, per = null, logits = null;
         try {
-            xn = finalNorm(a.ptr(), N);
+            CUdeviceptr h = headInputInto(a.ptr(), N, hb[0], hb[1]);
             tg = dev.uploadInts(target, "targets");
             per = dev.alloc(8L * N, "per-row NLL");
             logits = dev.alloc(4L * rows * V, "logits chunk [" + rows + " x " + V + "]");
             for (int r0 = 0; r0 < N; r0 += rows) {
                 int n = Math.min(rows, N - r0);
-                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), w.lmHead, logits, n, V, dim, 0f);
+                dev.gemm(gemmType, h.withByteOffset((long) r0 * embedDim * gemmType.bytes), w.lmHead, logits, n, V, embedDim, 0f);
                 CudaOps.nllRows(dev, logits, tg.withByteOffset(4L * r0), per.withByteOffset(8L * r0), n, V);
             }
             return dev.downloadDoubles(per, N);
         } finally {
-            dev.free(xn); dev.free(tg); dev.free(per); dev.free(logits);
+            dev.free(hb[0]); dev.free(hb[1]); dev.free(tg); dev.free(per); dev.free(logits);
         }
     }
 
@@ -305,18 +426,21 @@ final class CudaLoadedModel implements LoadedModel {
         int V = cfg.vocabSize;
         float[][] out = new float[n][];
         int rows = chunkRows(n);
-        CUdeviceptr xn = finalNorm(src, n), logits = null;
+        CUdeviceptr[] hb = headBuffers(n);
+        CUdeviceptr logits = null;
         try {
+            CUdeviceptr h = headInputInto(src, n, hb[0], hb[1]);
             logits = dev.alloc(4L * rows * V, "logits chunk [" + rows + " x " + V + "]");
             for (int r0 = 0; r0 < n; r0 += rows) {
                 int m = Math.min(rows, n - r0);
-                dev.gemm(gemmType, xn.withByteOffset((long) r0 * dim * gemmType.bytes), w.lmHead, logits, m, V, dim, 0f);
+                dev.gemm(gemmType, h.withByteOffset((long) r0 * embedDim * gemmType.bytes), w.lmHead, logits, m, V, embedDim, 0f);
                 float[] flat = dev.downloadFloats(logits, m * V);
                 for (int i = 0; i < m; i++) out[r0 + i] = java.util.Arrays.copyOfRange(flat, i * V, (i + 1) * V);
             }
             return out;
         } finally {
-            dev.free(xn);
+            dev.free(hb[0]);
+            dev.free(hb[1]);
             dev.free(logits);
         }
     }

@@ -8,6 +8,7 @@ import sleb.model.DType;
 import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
+import sleb.model.OptLayout;
 import sleb.model.Tensor;
 
 /**
@@ -16,14 +17,27 @@ import sleb.model.Tensor;
  * q|k|v and gate|up concatenated row-wise ([out][in], Hugging Face layout) so that each is one GEMM;
  * norms and biases fp32. Every row is checked for NaN and infinity as it is staged, and again after
  * narrowing to the GEMM dtype ({@link FiniteWeights}); either stops the load naming the tensor.
+ *
+ * <p>OPT ({@link OptLayout}, modeling_opt.py) fills the same per-block slots with its own tensors: q|k|v and
+ * their bias, out_proj in {@code o} (+ {@code oBias}), self_attn_layer_norm in {@code inputNorm} (+ bias),
+ * the block's final_layer_norm in {@code postNorm} (+ bias), fc1 [ffn][dim] in {@code gateUp} (+ {@code fc1Bias}),
+ * fc2 [dim][ffn] in {@code down} (+ {@code fc2Bias}); outside the blocks the learned position table (stored dtype),
+ * project_in/out (GEMM dtype, where word_embed_proj_dim differs from hidden_size) and the decoder's final
+ * LayerNorm (where present).
  */
 final class CudaWeights {
     final DType gemmType, embedType;
-    /** Per block (null where not resident): q|k|v [qDim+2kvDim][dim], o [dim][qDim], gate|up [2hidden][dim], down [dim][hidden]. */
+    /** Per block (null where not resident): q|k|v [qDim+2kvDim][dim], o [dim][qDim], gate|up [2hidden][dim] (OPT: fc1 [hidden][dim]), down [dim][hidden]. */
     final CUdeviceptr[] qkv, o, gateUp, down;
     /** Per block, fp32: input_layernorm, post_attention_layernorm, q|k|v bias (null without bias). */
     final CUdeviceptr[] inputNorm, postNorm, qkvBias;
+    /** Per block, fp32, OPT only (null otherwise): LayerNorm biases, out_proj, fc1 and fc2 biases. */
+    final CUdeviceptr[] inputNormBias, postNormBias, oBias, fc1Bias, fc2Bias;
+    /** finalNorm is null for an OPT model without a final LayerNorm (the 350m layout). */
     final CUdeviceptr embedding, lmHead, finalNorm;
+    /** OPT only (else null): final LayerNorm bias, position table [max_position_embeddings + 2][dim] in positionType, project_in [dim][proj], project_out [proj][dim]. */
+    final CUdeviceptr finalNormBias, positions, projectIn, projectOut;
+    final DType positionType;
     private final CudaDevice dev;
     private final boolean[] resident;
     private final List<CUdeviceptr> owned = new ArrayList<>();
@@ -36,18 +50,27 @@ final class CudaWeights {
         this.dev = dev;
         this.resident = resident;
         ModelConfig cfg = model.config();
+        boolean opt = cfg.isOpt();
         int L = cfg.nLayers, dim = cfg.dim, qDim = cfg.qDim(), hidden = cfg.hiddenDim;
-        gemmType = L > 0 ? model.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype() : model.lmHead().dtype();
+        String qName = opt ? OptLayout.layer(0, OptLayout.Q_PROJ + ".weight") : Model.layer(0, "self_attn.q_proj.weight");
+        gemmType = L > 0 ? model.tensor(qName).dtype() : model.lmHead().dtype();
         embedType = model.embedding().dtype();
-        long need = estimateBytes(cfg);
+        positionType = opt ? model.tensor(OptLayout.EMBED_POSITIONS).dtype() : null;
+        long need = opt ? estimateOptBytes(cfg) : estimateBytes(cfg);
         long[] info = dev.memInfo();
         if (need > info[0])
             throw new CudaOutOfMemoryException("cuda:" + dev.ordinal + " " + dev.name, "the model's weights (" + gemmType + ")", need, info[0], info[1]);
         qkv = new CUdeviceptr[L]; o = new CUdeviceptr[L]; gateUp = new CUdeviceptr[L]; down = new CUdeviceptr[L];
         inputNorm = new CUdeviceptr[L]; postNorm = new CUdeviceptr[L]; qkvBias = new CUdeviceptr[L];
+        inputNormBias = new CUdeviceptr[L]; postNormBias = new CUdeviceptr[L]; oBias = new CUdeviceptr[L];
+        fc1Bias = new CUdeviceptr[L]; fc2Bias = new CUdeviceptr[L];
         try {
             for (int i = 0; i < L; i++) {
                 if (!holds(i)) continue;
+                if (opt) {
+                    uploadOptBlock(model, i, dim, hidden);
+                    continue;
+                }
                 qkv[i] = matrix(gemmType, dim, "block " + i + " q/k/v weights", t(model, i, "self_attn.q_proj.weight"),
                         t(model, i, "self_attn.k_proj.weight"), t(model, i, "self_attn.v_proj.weight"));
                 o[i] = matrix(gemmType, qDim, "block " + i + " o_proj", t(model, i, "self_attn.o_proj.weight"));
@@ -59,19 +82,47 @@ final class CudaWeights {
                     qkvBias[i] = vector("block " + i + " q/k/v bias", t(model, i, "self_attn.q_proj.bias"),
                             t(model, i, "self_attn.k_proj.bias"), t(model, i, "self_attn.v_proj.bias"));
             }
-            embedding = matrix(embedType, dim, "embedding table", model.embedding());
-            lmHead = cfg.tiedEmbeddings && embedType == gemmType ? embedding : matrix(gemmType, dim, "lm_head", model.lmHead());
-            finalNorm = vector("final norm", model.finalNorm());
+            int embedDim = cfg.embedDim();
+            embedding = matrix(embedType, embedDim, "embedding table", model.embedding());
+            lmHead = cfg.tiedEmbeddings && embedType == gemmType ? embedding : matrix(gemmType, embedDim, "lm_head", model.lmHead());
+            boolean finalLn = !opt || cfg.opt.finalLayerNorm;
+            finalNorm = finalLn ? vector("final norm", model.finalNorm()) : null;
+            finalNormBias = opt && finalLn ? vector("final LayerNorm bias", model.tensor(OptLayout.FINAL_NORM_BIAS)) : null;
+            positions = opt ? matrix(positionType, dim, "position embeddings", model.tensor(OptLayout.EMBED_POSITIONS)) : null;
+            boolean proj = opt && cfg.opt.projectInOut;
+            projectIn = proj ? matrix(gemmType, embedDim, "project_in", model.tensor(OptLayout.PROJECT_IN)) : null;
+            projectOut = proj ? matrix(gemmType, dim, "project_out", model.tensor(OptLayout.PROJECT_OUT)) : null;
         } catch (RuntimeException e) {
             release();
             throw e;
         }
     }
 
+    /** One OPT block: the slots the class comment lists. */
+    private void uploadOptBlock(Model model, int i, int dim, int ffn) {
+        String b = "block " + i + " ";
+        qkv[i] = matrix(gemmType, dim, b + "q/k/v weights", ot(model, i, OptLayout.Q_PROJ + ".weight"), ot(model, i, OptLayout.K_PROJ + ".weight"),
+                ot(model, i, OptLayout.V_PROJ + ".weight"));
+        qkvBias[i] = vector(b + "q/k/v bias", ot(model, i, OptLayout.Q_PROJ + ".bias"), ot(model, i, OptLayout.K_PROJ + ".bias"),
+                ot(model, i, OptLayout.V_PROJ + ".bias"));
+        o[i] = matrix(gemmType, dim, b + "out_proj", ot(model, i, OptLayout.OUT_PROJ + ".weight"));
+        oBias[i] = vector(b + "out_proj bias", ot(model, i, OptLayout.OUT_PROJ + ".bias"));
+        gateUp[i] = matrix(gemmType, dim, b + "fc1", ot(model, i, OptLayout.FC1 + ".weight"));
+        fc1Bias[i] = vector(b + "fc1 bias", ot(model, i, OptLayout.FC1 + ".bias"));
+        down[i] = matrix(gemmType, ffn, b + "fc2", ot(model, i, OptLayout.FC2 + ".weight"));
+        fc2Bias[i] = vector(b + "fc2 bias", ot(model, i, OptLayout.FC2 + ".bias"));
+        inputNorm[i] = vector(b + "self_attn_layer_norm", ot(model, i, OptLayout.ATTN_NORM + ".weight"));
+        inputNormBias[i] = vector(b + "self_attn_layer_norm bias", ot(model, i, OptLayout.ATTN_NORM + ".bias"));
+        postNorm[i] = vector(b + "final_layer_norm", ot(model, i, OptLayout.FFN_NORM + ".weight"));
+        postNormBias[i] = vector(b + "final_layer_norm bias", ot(model, i, OptLayout.FFN_NORM + ".bias"));
+    }
+
     /** Whether block {@code layer}'s weights are on this device. */
     boolean holds(int layer) { return resident == null || resident[layer]; }
 
     private static Tensor t(Model m, int layer, String suffix) { return m.tensor(Model.layer(layer, suffix)); }
+
+    private static Tensor ot(Model m, int layer, String suffix) { return m.tensor(OptLayout.layer(layer, suffix)); }
 
     private long estimateBytes(ModelConfig cfg) {
         long dim = cfg.dim, qkvDim = cfg.qDim() + 2L * cfg.kvDim();
@@ -81,6 +132,19 @@ final class CudaWeights {
         int blocks = 0;
         for (int i = 0; i < cfg.nLayers; i++) if (holds(i)) blocks++;
         return perBlock * blocks + e * embedType.bytes + head + 4L * dim;
+    }
+
+    /** OPT: matrices in the GEMM dtype, vectors fp32, tables in their stored dtypes (the tied lm_head shares embed_tokens when that is the GEMM dtype). */
+    private long estimateOptBytes(ModelConfig cfg) {
+        long dim = cfg.dim, ffn = cfg.hiddenDim, proj = cfg.embedDim();
+        long perBlock = gemmType.bytes * (4 * dim * dim + 2 * dim * ffn) + 4L * (4 * dim + 4 * dim + ffn + dim);
+        long e = (long) cfg.vocabSize * proj;
+        long head = cfg.tiedEmbeddings && embedType == gemmType ? 0 : e * gemmType.bytes;
+        long outer = e * embedType.bytes + head + ((long) cfg.maxSeqLen + OptLayout.POSITION_OFFSET) * dim * positionType.bytes
+                + (cfg.opt.projectInOut ? 2 * dim * proj * gemmType.bytes : 0) + (cfg.opt.finalLayerNorm ? 8 * dim : 0);
+        int blocks = 0;
+        for (int i = 0; i < cfg.nLayers; i++) if (holds(i)) blocks++;
+        return perBlock * blocks + outer;
     }
 
     /** Uploads the row-wise concatenation of {@code parts} ([rows][cols] each) as dtype t. */

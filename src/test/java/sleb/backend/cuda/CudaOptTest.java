@@ -1,0 +1,132 @@
+package sleb.backend.cuda;
+
+import static sleb.backend.cuda.CudaTestSupport.*;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.testng.Assert;
+import org.testng.annotations.BeforeClass;
+import org.testng.annotations.DataProvider;
+import org.testng.annotations.Test;
+import sleb.SharedData;
+import sleb.backend.DecodeSession;
+import sleb.backend.LoadedModel;
+import sleb.backend.ModelLogits;
+import sleb.backend.cpu.ReferenceForward;
+import sleb.model.Model;
+import sleb.model.ModelLoader;
+
+/**
+ * The OPT fixtures (../shared/models/opt-tiny: pre-LN, its F16 copy, and the 350m layout with post-LN and
+ * project_in/out) on the GPU against {@link OptReference}, a float64 forward written from modeling_opt.py.
+ * Bounds as CudaModelTest's: fp32 2e-5 relative to max(|logit|, 1), 16-bit 1e-2 (the reference rounds each
+ * GEMM input to fp16 as the backend does). Skips without a GPU or without the shared fixtures.
+ */
+public class CudaOptTest {
+    @BeforeClass
+    public void device() { requireDevice(); }
+
+    /** Skips the class when its device is missing: a GPU here, the CPU emulator in {@link CudaEmulatedOptTest}. */
+    protected void requireDevice() { requireGpu(); }
+
+    protected CudaBackend backend() { return new CudaBackend(0); }
+
+    static Model fixture(String name) throws Exception { return ModelLoader.load(SharedData.require("models/opt-tiny/" + name)); }
+
+    @DataProvider
+    public Object[][] fixtures() { return new Object[][] {{"opt-tiny-preln", 2e-5}, {"opt-tiny-postln-proj", 2e-5}, {"opt-tiny-preln-f16", 1e-2}}; }
+
+    private static int[][] tokens(int batch, int n, long seed) {
+        int[][] t = new int[batch][n];
+        Random r = new Random(seed);
+        for (int[] row : t) for (int i = 0; i < n; i++) row[i] = r.nextInt(512);
+        return t;
+    }
+
+    private static int[] allBut(int layers, int skip) {
+        return java.util.stream.IntStream.range(0, layers).filter(i -> i != skip).toArray();
+    }
+
+    /** Worst |got - ref| / max(|ref|, 1) of one position's logits. */
+    private static double worst(float[] got, double[] ref) {
+        double w = 0;
+        for (int v = 0; v < ref.length; v++) w = Math.max(w, Math.abs(got[v] - ref[v]) / Math.max(Math.abs(ref[v]), 1.0));
+        return w;
+    }
+
+    /** Every position's logits and each sequence's NLL, with all blocks and with each block removed. */
+    @Test(dataProvider = "fixtures")
+    public void logitsAndNllMatchTheReference(String name, double bound) throws Exception {
+        int[][] tokens = tokens(2, 19, 11);
+        try (Model m = fixture(name); CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
+            OptReference ref = new OptReference(m, true);
+            int L = m.config().nLayers;
+            for (int skip = -1; skip < L; skip++) {
+                int[] blocks = allBut(L, skip);
+                float[][] logits = ModelLogits.of(lm, tokens, blocks);
+                double[] nll = lm.nll(tokens, blocks);
+                double w = 0;
+                for (int b = 0; b < 2; b++) {
+                    double[][] want = ref.logits(tokens[b], blocks);
+                    for (int p = 0; p < 19; p++) {
+                        w = Math.max(w, worst(logits[b * 19 + p], want[p]));
+                        assertClose(logits[b * 19 + p], want[p], bound, 1.0, name + " blocks " + Arrays.toString(blocks) + " logits b" + b + " t" + p);
+                    }
+                    assertClose(new double[] {nll[b]}, new double[] {ReferenceForward.nll(want, tokens[b])}, bound, 1.0, name + " nll b" + b);
+                }
+                System.out.printf("%s %s blocks %s: worst logit error %.2e (bound %.0e)%n", getClass().getSimpleName(), name, Arrays.toString(blocks), w, bound);
+            }
+        }
+    }
+
+    /**
+     * KV-cached decoding (prefill 7 positions, then one token a step up to 19), with all blocks and with block 1
+     * removed: every step's logits match the reference's full forward at that position, and steps replayed from a
+     * CUDA graph match eager steps (same kernels, same order: 1e-6).
+     */
+    @Test(dataProvider = "fixtures")
+    public void decodeMatchesPrefill(String name, double bound) throws Exception {
+        int[][] tokens = tokens(2, 19, 12);
+        try (Model m = fixture(name); CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
+            OptReference ref = new OptReference(m, true);
+            for (int[] blocks : new int[][] {allBut(m.config().nLayers, -1), allBut(m.config().nLayers, 1)}) {
+                double[][] ref0 = ref.logits(tokens[0], blocks), ref1 = ref.logits(tokens[1], blocks);
+                try (CudaDecodeSession g = ((CudaLoadedModel) lm).newSession(2, 24, blocks, true);
+                     CudaDecodeSession e = ((CudaLoadedModel) lm).newSession(2, 24, blocks, false)) {
+                    int[][] head = {Arrays.copyOf(tokens[0], 7), Arrays.copyOf(tokens[1], 7)};
+                    float[][] lg = g.prefill(head), le = e.prefill(head);
+                    assertClose(lg[0], ref0[6], bound, 1.0, name + " prefill b0");
+                    assertClose(lg[1], ref1[6], bound, 1.0, name + " prefill b1");
+                    for (int p = 7; p < 19; p++) {
+                        int[] next = {tokens[0][p], tokens[1][p]};
+                        lg = g.step(next);
+                        le = e.step(next);
+                        Assert.assertTrue(g.usesGraphs(), "graph capture failed");
+                        String at = name + " blocks " + Arrays.toString(blocks) + " decode t" + p;
+                        assertClose(lg[0], ref0[p], bound, 1.0, at + " b0");
+                        assertClose(lg[1], ref1[p], bound, 1.0, at + " b1");
+                        for (int b = 0; b < 2; b++)
+                            Assert.assertTrue(worst(lg[b], toDouble(le[b])) <= 1e-6, at + ": graph vs eager " + worst(lg[b], toDouble(le[b])));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A session or a sequence longer than the learned position table is refused, not read past its end. */
+    @Test
+    public void positionsBeyondTheTableAreRefused() throws Exception {
+        try (Model m = fixture("opt-tiny-preln"); CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
+            int max = m.config().maxSeqLen;
+            IllegalArgumentException e = Assert.expectThrows(IllegalArgumentException.class, () -> lm.newSession(1, max + 1, new int[] {0}));
+            Assert.assertTrue(e.getMessage().contains("max_position_embeddings"), e.getMessage());
+            Assert.expectThrows(IllegalArgumentException.class, () -> lm.embed(new int[][] {{5, 6}}, max - 1));
+        }
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
+    }
+}
