@@ -24,7 +24,7 @@ final class CpuDecodeSession implements DecodeSession {
     @Override
     public float[][] prefill(int[][] tokens) {
         if (tokens.length != batch) throw new IllegalArgumentException("session batch is " + batch + ", got " + tokens.length);
-        CpuActivations x = (CpuActivations) model.embed(tokens);
+        CpuActivations x = (CpuActivations) model.embed(tokens, pos);
         run(x.data, x.seqLen());
         return model.lastLogits(x);
     }

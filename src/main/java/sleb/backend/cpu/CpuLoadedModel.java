@@ -7,11 +7,14 @@ import sleb.backend.LoadedModel;
 import sleb.model.FiniteWeights;
 import sleb.model.Model;
 import sleb.model.ModelConfig;
+import sleb.model.OptLayout;
+import sleb.util.UsageException;
 import sleb.util.Parallel;
 
 /**
  * A model on the CPU: weights on the heap in their stored dtype, the forward pass written out op by op
- * in the manner of llama2.c's run.c, batched over all positions of all sequences at once.
+ * in the manner of llama2.c's run.c, batched over all positions of all sequences at once. LLaMA-family
+ * blocks in {@link #block}, OPT blocks (transformers' modeling_opt.py, see {@link OptLayout}) in {@link #optBlock}.
  * Not thread-safe: one caller at a time (the work inside each call uses every core).
  */
 public final class CpuLoadedModel implements LoadedModel {
@@ -21,6 +24,10 @@ public final class CpuLoadedModel implements LoadedModel {
     private final Layer[] layers;
     private final WeightMatrix embed, lmHead;
     private final float[] finalNorm;
+    /** OPT only: final LayerNorm bias (null without a final LayerNorm), learned positions [maxSeqLen + 2][dim]. */
+    private final float[] finalNormBias, positions;
+    /** OPT only, null unless word_embed_proj_dim != hidden_size: project_in [dim x proj], project_out [proj x dim]. */
+    private final WeightMatrix projectIn, projectOut;
     private final double[] invFreq;
     private float[] cos = new float[0], sin = new float[0];
     private int ropePositions;
@@ -29,6 +36,8 @@ public final class CpuLoadedModel implements LoadedModel {
     static final class Layer {
         float[] attnNorm, ffnNorm, qBias, kBias, vBias;
         WeightMatrix wq, wk, wv, wo, gate, up, down;
+        /** OPT: LayerNorm biases, out_proj, fc1 and fc2 biases; up is fc1 and down is fc2 (gate unused). */
+        float[] attnNormBias, ffnNormBias, oBias, upBias, downBias;
     }
 
     CpuLoadedModel(CpuBackend backend, Model model, Parallel par) {
@@ -36,6 +45,21 @@ public final class CpuLoadedModel implements LoadedModel {
         this.cfg = model.config();
         this.par = par;
         this.layers = new Layer[cfg.nLayers];
+        if (cfg.opt != null) {
+            for (int i = 0; i < cfg.nLayers; i++) layers[i] = optLayer(model, i);
+            embed = WeightMatrix.of(model.embedding());
+            lmHead = cfg.tiedEmbeddings ? embed : WeightMatrix.of(model.lmHead());
+            finalNorm = cfg.opt.finalLayerNorm ? FiniteWeights.floats(model.finalNorm()) : null;
+            finalNormBias = cfg.opt.finalLayerNorm ? FiniteWeights.floats(model.tensor(OptLayout.FINAL_NORM_BIAS)) : null;
+            positions = FiniteWeights.floats(model.tensor(OptLayout.EMBED_POSITIONS));
+            projectIn = cfg.opt.projectInOut ? WeightMatrix.of(model.tensor(OptLayout.PROJECT_IN)) : null;
+            projectOut = cfg.opt.projectInOut ? WeightMatrix.of(model.tensor(OptLayout.PROJECT_OUT)) : null;
+            invFreq = null;
+            return;
+        }
+        finalNormBias = null;
+        positions = null;
+        projectIn = projectOut = null;
         for (int i = 0; i < cfg.nLayers; i++) {
             Layer l = new Layer();
             l.attnNorm = FiniteWeights.floats(model.tensor(Model.layer(i, "input_layernorm.weight")));
@@ -61,6 +85,28 @@ public final class CpuLoadedModel implements LoadedModel {
         ensureRope(Math.min(cfg.maxSeqLen, 4096));
     }
 
+    /** One OPT block's weights: every projection with its bias, two LayerNorms with theirs. */
+    private static Layer optLayer(Model model, int i) {
+        Layer l = new Layer();
+        l.attnNorm = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.ATTN_NORM + ".weight")));
+        l.attnNormBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.ATTN_NORM + ".bias")));
+        l.wq = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.Q_PROJ + ".weight")));
+        l.wk = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.K_PROJ + ".weight")));
+        l.wv = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.V_PROJ + ".weight")));
+        l.wo = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.OUT_PROJ + ".weight")));
+        l.qBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.Q_PROJ + ".bias")));
+        l.kBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.K_PROJ + ".bias")));
+        l.vBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.V_PROJ + ".bias")));
+        l.oBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.OUT_PROJ + ".bias")));
+        l.ffnNorm = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.FFN_NORM + ".weight")));
+        l.ffnNormBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.FFN_NORM + ".bias")));
+        l.up = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.FC1 + ".weight")));
+        l.upBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.FC1 + ".bias")));
+        l.down = WeightMatrix.of(model.tensor(OptLayout.layer(i, OptLayout.FC2 + ".weight")));
+        l.downBias = FiniteWeights.floats(model.tensor(OptLayout.layer(i, OptLayout.FC2 + ".bias")));
+        return l;
+    }
+
     @Override public ModelConfig config() { return cfg; }
     @Override public Backend backend() { return backend; }
 
@@ -81,17 +127,31 @@ public final class CpuLoadedModel implements LoadedModel {
     }
 
     @Override
-    public Activations embed(int[][] tokens) {
-        int b = tokens.length, n = tokens[0].length;
-        float[] x = new float[b * n * cfg.dim];
+    public Activations embed(int[][] tokens) { return embed(tokens, 0); }
+
+    @Override
+    public Activations embed(int[][] tokens, int pos0) {
+        int b = tokens.length, n = tokens[0].length, ed = cfg.embedDim();
+        if (cfg.opt != null && pos0 + n > cfg.maxSeqLen)
+            throw new UsageException("OPT has learned positions for max_position_embeddings " + cfg.maxSeqLen + " positions; position "
+                    + (pos0 + n - 1) + " has none, so use windows (or prompt plus generated tokens) of at most " + cfg.maxSeqLen);
+        float[] e = new float[b * n * ed];
         for (int s = 0; s < b; s++) {
             if (tokens[s].length != n) throw new IllegalArgumentException("all sequences of a batch must have the same length");
             for (int t = 0; t < n; t++) {
                 int id = tokens[s][t];
                 if (id < 0 || id >= cfg.vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + cfg.vocabSize);
-                embed.widenRow(id, x, (s * n + t) * cfg.dim);
+                embed.widenRow(id, e, (s * n + t) * ed);
             }
         }
+        if (cfg.opt == null) return new CpuActivations(e, b, n, cfg.dim);
+        // OPT: project_in (word_embed_proj_dim -> hidden_size) where present, then the learned position row p + 2
+        float[] x = e;
+        if (projectIn != null) {
+            x = new float[b * n * cfg.dim];
+            matmul(x, e, projectIn, b * n, cfg.dim);
+        }
+        CpuOps.addPositions(x, b, n, cfg.dim, positions, pos0 + OptLayout.POSITION_OFFSET);
         return new CpuActivations(x, b, n, cfg.dim);
     }
 
@@ -108,6 +168,10 @@ public final class CpuLoadedModel implements LoadedModel {
      * without, the block's own keys and values are the whole context.
      */
     void block(int li, float[] x, int batch, int n, int pos0, float[] kCache, float[] vCache, int cap) {
+        if (cfg.opt != null) {
+            optBlock(li, x, batch, n, pos0, kCache, vCache, cap);
+            return;
+        }
         Layer l = layers[li];
         int rows = batch * n, dim = cfg.dim, qd = cfg.qDim(), kvd = cfg.kvDim(), hid = cfg.hiddenDim;
         ensureRope(pos0 + n);
@@ -130,7 +194,30 @@ public final class CpuLoadedModel implements LoadedModel {
         // RoPE on q and k, at each row's position
         CpuOps.rope(q, rows, cfg.nHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
         CpuOps.rope(k, rows, cfg.nKvHeads, cfg.headDim, n, pos0, cos, sin, cfg.ropeStyle);
-        // keys transposed per head, values as rows: into the session's cache at pos0.., or this call's own
+        // causal (or sliding-window) multi-head attention with grouped KV heads, keys and values cached
+        float[] att = attend(li, q, k, v, batch, n, pos0, kCache, vCache, cap);
+        // output projection and residual: x += att Wo^T
+        residualAdd(x, att, l.wo, rows, dim);
+
+        // ffn rmsnorm
+        CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);
+        // gate and up projections, then SwiGLU: hb = silu(hb) * hb2
+        float[] hb = scratch.get(Buf.HB, rows * hid);
+        float[] hb2 = scratch.get(Buf.HB2, rows * hid);
+        matmul(hb, xb, l.gate, rows, hid);
+        matmul(hb2, xb, l.up, rows, hid);
+        CpuOps.swiglu(par, hb, hb2, rows, hid);
+        // down projection and residual: x += hb Wdown^T
+        residualAdd(x, hb, l.down, rows, dim);
+    }
+
+    /**
+     * Attention of q over the keys and values so far. Keys are stored transposed per head and values as rows: into
+     * the session's cache at pos0.. (attention then reads positions 0..pos0+n-1), or this call's own buffers.
+     * q is scaled by head_dim^-0.5 inside {@link CpuOps#attention}. Returns att [rows][qDim] (a scratch buffer).
+     */
+    private float[] attend(int li, float[] q, float[] k, float[] v, int batch, int n, int pos0, float[] kCache, float[] vCache, int cap) {
+        int rows = batch * n, kvd = cfg.kvDim();
         float[] kT, vRows;
         int kCap;
         if (kCache != null) {
@@ -145,23 +232,62 @@ public final class CpuLoadedModel implements LoadedModel {
             kCap = n;
             vRows = v;
         }
-        // causal (or sliding-window) multi-head attention with grouped KV heads
-        float[] att = scratch.get(Buf.ATT, rows * qd);
+        float[] att = scratch.get(Buf.ATT, rows * cfg.qDim());
         CpuOps.attention(par, q, kT, kCap, vRows, att, batch, n, pos0, cap, cfg.nHeads, cfg.nKvHeads, cfg.headDim,
                 cfg.slidingWindow(li));
-        // output projection and residual: x += att Wo^T
-        residualAdd(x, att, l.wo, rows, dim);
+        return att;
+    }
 
-        // ffn rmsnorm
-        CpuOps.rmsnorm(par, x, l.ffnNorm, cfg.normEps, xb, rows, dim);
-        // gate and up projections, then SwiGLU: hb = silu(hb) * hb2
-        float[] hb = scratch.get(Buf.HB, rows * hid);
-        float[] hb2 = scratch.get(Buf.HB2, rows * hid);
-        matmul(hb, xb, l.gate, rows, hid);
-        matmul(hb2, xb, l.up, rows, hid);
-        CpuOps.swiglu(par, hb, hb2, rows, hid);
-        // down projection and residual: x += hb Wdown^T
+    /**
+     * One OPT block (modeling_opt.py OPTDecoderLayer), same arguments and caches as {@link #block}. Pre-LN
+     * (do_layer_norm_before) normalizes the input of attention and MLP; post-LN (opt-350m) normalizes the
+     * residual stream after each residual add. Positions entered at {@link #embed(int[][], int)}: no RoPE here.
+     */
+    private void optBlock(int li, float[] x, int batch, int n, int pos0, float[] kCache, float[] vCache, int cap) {
+        Layer l = layers[li];
+        boolean pre = cfg.opt.layerNormBefore;
+        int rows = batch * n, dim = cfg.dim, ffn = cfg.hiddenDim;
+        float[] q = scratch.get(Buf.Q, rows * dim);
+        float[] k = scratch.get(Buf.K, rows * dim);
+        float[] v = scratch.get(Buf.V, rows * dim);
+
+        // self_attn_layer_norm before attention (pre-LN), else attention reads the residual stream itself
+        float[] in = x;
+        if (pre) {
+            in = scratch.get(Buf.XB, rows * dim);
+            CpuOps.layerNorm(par, x, l.attnNorm, l.attnNormBias, cfg.normEps, in, rows, dim);
+        }
+        // q, k, v projections with their biases (q's head_dim^-0.5 scaling, applied after the bias, is inside attention)
+        matmul(q, in, l.wq, rows, dim);
+        matmul(k, in, l.wk, rows, dim);
+        matmul(v, in, l.wv, rows, dim);
+        CpuOps.addBias(q, rows, l.qBias);
+        CpuOps.addBias(k, rows, l.kBias);
+        CpuOps.addBias(v, rows, l.vBias);
+        // causal multi-head attention, keys and values cached
+        float[] att = attend(li, q, k, v, batch, n, pos0, kCache, vCache, cap);
+        // out_proj with bias, residual: x += att Wo^T + bo
+        residualAdd(x, att, l.wo, rows, dim);
+        CpuOps.addBias(x, rows, l.oBias);
+        // post-LN: self_attn_layer_norm on the residual stream, in place
+        if (!pre) CpuOps.layerNorm(par, x, l.attnNorm, l.attnNormBias, cfg.normEps, x, rows, dim);
+
+        // final_layer_norm (the block's MLP norm) before the MLP (pre-LN)
+        in = x;
+        if (pre) {
+            in = scratch.get(Buf.XB, rows * dim);
+            CpuOps.layerNorm(par, x, l.ffnNorm, l.ffnNormBias, cfg.normEps, in, rows, dim);
+        }
+        // fc1 with bias, ReLU
+        float[] hb = scratch.get(Buf.HB, rows * ffn);
+        matmul(hb, in, l.up, rows, ffn);
+        CpuOps.addBias(hb, rows, l.upBias);
+        CpuOps.relu(par, hb, rows, ffn);
+        // fc2 with bias, residual: x += hb W2^T + b2
         residualAdd(x, hb, l.down, rows, dim);
+        CpuOps.addBias(x, rows, l.downBias);
+        // post-LN: final_layer_norm on the residual stream, in place
+        if (!pre) CpuOps.layerNorm(par, x, l.ffnNorm, l.ffnNormBias, cfg.normEps, x, rows, dim);
     }
 
     /** out[rows][width] = in[rows][W.cols] W^T (nn.Linear without bias). */
@@ -204,8 +330,8 @@ public final class CpuLoadedModel implements LoadedModel {
         for (int s = 0; s < batch; s++) {
             for (int t0 = 0; t0 < n - 1; t0 += LOGIT_ROWS) {
                 int cnt = Math.min(LOGIT_ROWS, n - 1 - t0);
-                CpuOps.rmsnorm(par, sliceRows(a.data, s * n + t0, cnt, dim), finalNorm, cfg.normEps, normed, cnt, dim);
-                MatMul.apply(par, normed, 0, cnt, lmHead, logits, 0, vocab, false);
+                float[] h = headInput(sliceRows(a.data, s * n + t0, cnt, dim), cnt, normed, scratch.get(Buf.PROJ, LOGIT_ROWS * cfg.embedDim()));
+                MatMul.apply(par, h, 0, cnt, lmHead, logits, 0, vocab, false);
                 int tt0 = t0, ss = s;
                 double[] row = out[s];
                 par.forEach(cnt, r -> {
@@ -215,6 +341,27 @@ public final class CpuLoadedModel implements LoadedModel {
             }
         }
         return out;
+    }
+
+    /**
+     * What lm_head multiplies, for cnt hidden rows {@code in} [cnt][dim]: the final RMSNorm (LLaMA), or OPT's final
+     * LayerNorm where it has one and then project_out where it has one ([cnt][word_embed_proj_dim]). Returns
+     * {@code in}, {@code normed} or {@code projected}.
+     */
+    private float[] headInput(float[] in, int cnt, float[] normed, float[] projected) {
+        int dim = cfg.dim;
+        if (cfg.opt == null) {
+            CpuOps.rmsnorm(par, in, finalNorm, cfg.normEps, normed, cnt, dim);
+            return normed;
+        }
+        float[] h = in;
+        if (finalNorm != null) {
+            CpuOps.layerNorm(par, in, finalNorm, finalNormBias, cfg.normEps, normed, cnt, dim);
+            h = normed;
+        }
+        if (projectOut == null) return h;
+        matmul(projected, h, projectOut, cnt, cfg.embedDim());
+        return projected;
     }
 
     private float[] sliceRows(float[] x, int row0, int cnt, int dim) {
@@ -236,10 +383,9 @@ public final class CpuLoadedModel implements LoadedModel {
         float[][] out = new float[rowIdx.length][];
         float[] in = new float[rowIdx.length * dim];
         for (int i = 0; i < rowIdx.length; i++) System.arraycopy(x, rowIdx[i] * dim, in, i * dim, dim);
-        float[] normed = new float[in.length];
-        CpuOps.rmsnorm(par, in, finalNorm, cfg.normEps, normed, rowIdx.length, dim);
+        float[] h = headInput(in, rowIdx.length, new float[in.length], new float[rowIdx.length * cfg.embedDim()]);
         float[] flat = new float[rowIdx.length * vocab];
-        MatMul.apply(par, normed, 0, rowIdx.length, lmHead, flat, 0, vocab, false);
+        MatMul.apply(par, h, 0, rowIdx.length, lmHead, flat, 0, vocab, false);
         for (int i = 0; i < rowIdx.length; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
         return out;
     }
@@ -314,7 +460,9 @@ public final class CpuLoadedModel implements LoadedModel {
         /** logits of LOGIT_ROWS positions [LOGIT_ROWS][vocab] */
         LOGITS,
         /** a copy of LOGIT_ROWS hidden states going into the final norm */
-        ROWS
+        ROWS,
+        /** OPT's project_out of LOGIT_ROWS positions [LOGIT_ROWS][word_embed_proj_dim] */
+        PROJ
     }
 
     /** Reusable work buffers, grown on demand, so steady-state calls allocate nothing large. */

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 import sleb.model.RopeStyle;
 import sleb.util.Parallel;
 
-/** Row-wise operations of the LLaMA forward on the CPU, fp32 storage with fp32 or wider sums. */
+/** Row-wise operations of the LLaMA and OPT forwards on the CPU, fp32 storage with fp32 or wider sums. */
 final class CpuOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -23,6 +23,43 @@ final class CpuOps {
                 for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * inv * w[i];
             }
         });
+    }
+
+    /**
+     * LayerNorm (torch.nn.LayerNorm over the last dim): out[r] = (x[r] - mean) / sqrt(var + eps) * w + b for each of
+     * n rows of length dim, with the biased variance; mean and variance summed in double. out may be x (in place).
+     */
+    static void layerNorm(Parallel par, float[] x, float[] w, float[] b, float eps, float[] out, int n, int dim) {
+        par.forEach((n + 15) / 16, c -> {
+            for (int r = c * 16, end = Math.min(n, r + 16); r < end; r++) {
+                int o = r * dim;
+                double sum = 0;
+                for (int i = 0; i < dim; i++) sum += x[o + i];
+                double mean = sum / dim, ss = 0;
+                for (int i = 0; i < dim; i++) {
+                    double d = x[o + i] - mean;
+                    ss += d * d;
+                }
+                double inv = 1.0 / Math.sqrt(ss / dim + eps);
+                for (int i = 0; i < dim; i++) out[o + i] = (float) ((x[o + i] - mean) * inv) * w[i] + b[i];
+            }
+        });
+    }
+
+    /** ReLU over rows of length width, in place. */
+    static void relu(Parallel par, float[] v, int rows, int width) {
+        par.forEach((rows + 15) / 16, c -> {
+            for (int i = c * 16 * width, end = Math.min(rows, c * 16 + 16) * width; i < end; i++) if (v[i] < 0f) v[i] = 0f; // NaN stays NaN, as torch.relu
+        });
+    }
+
+    /** OPT's learned positions: row (s, t) of x [batch][n][dim] += table[row0 + t] (row0 = first position + 2). */
+    static void addPositions(float[] x, int batch, int n, int dim, float[] table, int row0) {
+        for (int s = 0; s < batch; s++)
+            for (int t = 0; t < n; t++) {
+                int o = (s * n + t) * dim, p = (row0 + t) * dim;
+                for (int i = 0; i < dim; i++) x[o + i] += table[p + i];
+            }
     }
 
     /** Rotates every head of n rows in place; row r is at position pos0 + r % rowsPerSeq. */
