@@ -5,4 +5,6 @@ public class CudaEmulatedOptTest extends CudaOptTest {
     @Override protected void requireDevice() { CudaTestSupport.requireEmulator(); }
 
     @Override protected CudaBackend backend() { return CudaTestSupport.emulatedBackend(); }
+
+    @Override protected int[] sizes() { return new int[] {6, 128, 8, 64}; }
 }

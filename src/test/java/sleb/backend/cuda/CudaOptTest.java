@@ -12,15 +12,20 @@ import sleb.SharedData;
 import sleb.backend.DecodeSession;
 import sleb.backend.LoadedModel;
 import sleb.backend.ModelLogits;
+import sleb.backend.cpu.CpuBackend;
+import sleb.backend.cpu.OptReferenceForward;
 import sleb.backend.cpu.ReferenceForward;
+import sleb.eval.Perplexity;
+import sleb.prune.PruneState;
 import sleb.model.Model;
 import sleb.model.ModelLoader;
 
 /**
  * The OPT fixtures (../shared/models/opt-tiny: pre-LN, its F16 copy, and the 350m layout with post-LN and
- * project_in/out) on the GPU against {@link OptReference}, a float64 forward written from modeling_opt.py.
- * Bounds as CudaModelTest's: fp32 2e-5 relative to max(|logit|, 1), 16-bit 1e-2 (the reference rounds each
- * GEMM input to fp16 as the backend does). Skips without a GPU or without the shared fixtures.
+ * project_in/out) on the GPU against the CPU backend and against {@link OptReferenceForward} (float64, written
+ * from modeling_opt.py). Bounds as the LLaMA CUDA tests': logits fp32 2e-5 relative to max(|logit|, 1) (CudaModelTest),
+ * 16-bit 1e-2 (the GPU feeds its GEMMs fp16 activations, the CPU and the reference do not); perplexity and SLEB's
+ * candidate losses 1e-5 / 1e-2 relative (CudaStories260KTest). Skips without a GPU or without the shared data.
  */
 public class CudaOptTest {
     @BeforeClass
@@ -55,26 +60,33 @@ public class CudaOptTest {
     }
 
     /** Every position's logits and each sequence's NLL, with all blocks and with each block removed. */
+    /** Every position's logits and each sequence's NLL, with all blocks and with each block removed in turn. */
     @Test(dataProvider = "fixtures")
-    public void logitsAndNllMatchTheReference(String name, double bound) throws Exception {
+    public void logitsAndNllMatchTheCpuAndTheReference(String name, double bound) throws Exception {
         int[][] tokens = tokens(2, 19, 11);
-        try (Model m = fixture(name); CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
-            OptReference ref = new OptReference(m, true);
+        try (Model m = fixture(name); CpuBackend cpu = new CpuBackend(); CudaBackend be = backend();
+             LoadedModel c = cpu.load(m); LoadedModel lm = be.load(m)) {
+            OptReferenceForward ref = new OptReferenceForward(m);
             int L = m.config().nLayers;
             for (int skip = -1; skip < L; skip++) {
                 int[] blocks = allBut(L, skip);
-                float[][] logits = ModelLogits.of(lm, tokens, blocks);
-                double[] nll = lm.nll(tokens, blocks);
-                double w = 0;
+                float[][] logits = ModelLogits.of(lm, tokens, blocks), cpuLogits = ModelLogits.of(c, tokens, blocks);
+                double[] nll = lm.nll(tokens, blocks), cpuNll = c.nll(tokens, blocks);
+                double vsCpu = 0, vsRef = 0;
                 for (int b = 0; b < 2; b++) {
                     double[][] want = ref.logits(tokens[b], blocks);
                     for (int p = 0; p < 19; p++) {
-                        w = Math.max(w, worst(logits[b * 19 + p], want[p]));
-                        assertClose(logits[b * 19 + p], want[p], bound, 1.0, name + " blocks " + Arrays.toString(blocks) + " logits b" + b + " t" + p);
+                        String at = name + " blocks " + Arrays.toString(blocks) + " logits b" + b + " t" + p;
+                        vsCpu = Math.max(vsCpu, worst(logits[b * 19 + p], toDouble(cpuLogits[b * 19 + p])));
+                        vsRef = Math.max(vsRef, worst(logits[b * 19 + p], want[p]));
+                        assertClose(logits[b * 19 + p], toDouble(cpuLogits[b * 19 + p]), bound, 1.0, at + " vs CPU");
+                        assertClose(logits[b * 19 + p], want[p], bound, 1.0, at + " vs float64");
                     }
-                    assertClose(new double[] {nll[b]}, new double[] {ReferenceForward.nll(want, tokens[b])}, bound, 1.0, name + " nll b" + b);
+                    assertClose(new double[] {nll[b]}, new double[] {cpuNll[b]}, bound, 1.0, name + " nll b" + b + " vs CPU");
+                    assertClose(new double[] {nll[b]}, new double[] {ReferenceForward.nll(want, tokens[b])}, bound, 1.0, name + " nll b" + b + " vs float64");
                 }
-                System.out.printf("%s %s blocks %s: worst logit error %.2e (bound %.0e)%n", getClass().getSimpleName(), name, Arrays.toString(blocks), w, bound);
+                System.out.printf("%s %s blocks %s: worst logit error vs CPU %.2e, vs float64 %.2e (bound %.0e)%n", getClass().getSimpleName(), name,
+                        Arrays.toString(blocks), vsCpu, vsRef, bound);
             }
         }
     }
@@ -88,7 +100,7 @@ public class CudaOptTest {
     public void decodeMatchesPrefill(String name, double bound) throws Exception {
         int[][] tokens = tokens(2, 19, 12);
         try (Model m = fixture(name); CudaBackend be = backend(); LoadedModel lm = be.load(m)) {
-            OptReference ref = new OptReference(m, true);
+            OptReferenceForward ref = new OptReferenceForward(m);
             for (int[] blocks : new int[][] {allBut(m.config().nLayers, -1), allBut(m.config().nLayers, 1)}) {
                 double[][] ref0 = ref.logits(tokens[0], blocks), ref1 = ref.logits(tokens[1], blocks);
                 try (CudaDecodeSession g = ((CudaLoadedModel) lm).newSession(2, 24, blocks, true);
@@ -110,6 +122,47 @@ public class CudaOptTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Perplexity windows (count, length) and calibration windows: the emulator runs fewer. */
+    protected int[] sizes() { return new int[] {32, 256, 16, 128}; }
+
+    /** WikiText-2 perplexity (tok512, no BOS) with all blocks and with two removed, against the CPU backend. */
+    @Test(dataProvider = "fixtures")
+    public void perplexityMatchesTheCpu(String name, double bound) throws Exception {
+        double pplBound = bound == 2e-5 ? 1e-5 : 1e-2;
+        int[][] w = CudaStories260KTest.windows(sizes()[1], sizes()[0]);
+        try (Model m = fixture(name); CpuBackend cpu = new CpuBackend(); CudaBackend be = backend();
+             LoadedModel a = cpu.load(m); LoadedModel b = be.load(m)) {
+            int L = m.config().nLayers;
+            for (int[] blocks : new int[][] {allBut(L, -1), java.util.stream.IntStream.range(0, L).filter(i -> i != 1 && i != 3).toArray()}) {
+                double want = Perplexity.run(a, "wikitext2", w, blocks, 8, false).ppl;
+                double got = Perplexity.run(b, "wikitext2", w, blocks, 8, false).ppl;
+                System.out.printf("%s %s blocks %s: ppl cpu %.6f cuda %.6f (relative %.2e, bound %.0e)%n", getClass().getSimpleName(), name,
+                        Arrays.toString(blocks), want, got, Math.abs(got / want - 1), pplBound);
+                Assert.assertEquals(got, want, pplBound * want, name + " " + Arrays.toString(blocks));
+            }
+        }
+    }
+
+    @DataProvider
+    public Object[][] fp32Fixtures() { return new Object[][] {{"opt-tiny-preln"}, {"opt-tiny-postln-proj"}}; }
+
+    /** SLEB's search (3 blocks) removes the same blocks in the same order as on the CPU; every candidate's loss within 1e-5. */
+    @Test(dataProvider = "fp32Fixtures")
+    public void slebRemovesTheSameBlocksAsOnTheCpu(String name) throws Exception {
+        int[][] calib = CudaStories260KTest.windows(sizes()[3], sizes()[2]);
+        try (Model m = fixture(name); CpuBackend cpu = new CpuBackend(); CudaBackend be = backend();
+             LoadedModel a = cpu.load(m); LoadedModel b = be.load(m)) {
+            PruneState want = CudaStories260KTest.search(a, calib), got = CudaStories260KTest.search(b, calib);
+            System.out.printf("%s %s: removal order cpu %s cuda %s%n", getClass().getSimpleName(), name, want.removal_order, got.removal_order);
+            Assert.assertEquals(got.removal_order, want.removal_order, name);
+            for (int p = 0; p < want.phases.size(); p++)
+                for (int c = 0; c < want.phases.get(p).candidates.size(); c++) {
+                    double x = got.phases.get(p).candidates.get(c).loss, y = want.phases.get(p).candidates.get(c).loss;
+                    Assert.assertTrue(Math.abs(x - y) <= 1e-5 * Math.abs(y), name + " phase " + (p + 1) + " candidate " + c + ": " + x + " vs " + y);
+                }
         }
     }
 

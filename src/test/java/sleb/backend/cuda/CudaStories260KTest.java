@@ -38,7 +38,8 @@ public class CudaStories260KTest {
     /** Perplexity windows (count, length) and calibration windows: the emulator runs far fewer. */
     protected int[] sizes() { return new int[] {48, 256, 16, 128}; }
 
-    private static int[][] windows(int seqlen, int count) throws Exception {
+    /** count windows of seqlen tokens of WikiText-2's test text (its first 120 kB) by tok512, no BOS; CudaOptTest uses them too. */
+    static int[][] windows(int seqlen, int count) throws Exception {
         Tokenizer tok = Tokenizers.load(SharedData.require("models/stories260K/tok512.bin"), 512);
         String text = TextDatasets.readText(SharedData.require("data/wikitext-2-raw/wiki.test.raw"));
         return TokenStream.windows(TokenStream.of(tok, text.substring(0, Math.min(text.length(), 120_000)), false), seqlen, count);
@@ -64,7 +65,8 @@ public class CudaStories260KTest {
         }
     }
 
-    private static PruneState search(LoadedModel lm, int[][] calib) throws Exception {
+    /** SLEB's search for 3 blocks to remove on calibration windows, quietly; CudaOptTest uses it too. */
+    static PruneState search(LoadedModel lm, int[][] calib) throws Exception {
         PruneState st = new PruneState();
         st.settings.put("metric", "sleb");
         BlockSearch.Listener quiet = new BlockSearch.Listener() {
