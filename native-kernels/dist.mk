@@ -54,6 +54,11 @@ dist: build
 	  head -c 150000 $(SHARED)/data/wikitext-2-raw/wiki.test.raw > $(DIST)/shared/data/wikitext-2-raw/wiki.test.raw && \
 	  echo "dist/shared: stories260K (hf, hf-bf16, tokenizer) and the first 150 kB of wiki.test.raw from $(SHARED)"; \
 	else echo "dist: $(SHARED) not found; CudaStories260KTest will skip on the GPU host"; fi
+	@# the OPT fixtures CudaOptTest needs (it also reads the stories260K tokenizer and wiki.test.raw above)
+	@if [ -d $(SHARED)/models/opt-tiny ]; then \
+	  mkdir -p $(DIST)/shared/models && cp -r $(SHARED)/models/opt-tiny $(DIST)/shared/models/ && \
+	  echo "dist/shared: models/opt-tiny (pre-LN, its F16 copy, post-LN with project_in/out) from $(SHARED)"; \
+	else echo "dist: $(SHARED)/models/opt-tiny not found; CudaOptTest will skip on the GPU host"; fi
 	@# the device machine takes 64 MiB in all: dist plus the working tree that travels with it
 	@size=$$(du -sb $(DIST) | cut -f1); tree=$$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1); \
 	  total=$$(( (size + tree) / 1048576 )); echo "dist: $$(( size / 1048576 )) MiB ($(DIST)); with the working tree $$total MiB of $(DIST_LIMIT_MIB)"; \

@@ -11,7 +11,7 @@ opts="--add-modules jdk.incubator.vector -Xmx8g"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "== CUDA tests =="
 timeout 240 "$java" $opts -Dsleb.shared=shared -cp "$cp" org.testng.TestNG -d /tmp/sleb-gpu-check-testng \
-  -testclass sleb.backend.cuda.PtxResourcesTest,sleb.backend.cuda.CudaHostProtocolTest,sleb.backend.cuda.CudaKernelsTest,sleb.backend.cuda.CudaModelTest,sleb.backend.cuda.CudaStories260KTest
+  -testclass sleb.backend.cuda.PtxResourcesTest,sleb.backend.cuda.CudaHostProtocolTest,sleb.backend.cuda.CudaKernelsTest,sleb.backend.cuda.CudaModelTest,sleb.backend.cuda.CudaStories260KTest,sleb.backend.cuda.CudaOptTest,sleb.backend.cuda.CudaOptProtocolTest,sleb.backend.cuda.CudaOptBenchDryRunTest
 tests=$?  # TestNG: 1 = failures, 2 = skips (no usable GPU), 124 = timeout
 echo "== benchmark =="
 timeout 90 "$java" $opts -cp "$cp" sleb.backend.cuda.CudaBench
