@@ -6,5 +6,10 @@ public class CudaEmulatedOptTest extends CudaOptTest {
 
     @Override protected CudaBackend backend() { return CudaTestSupport.emulatedBackend(); }
 
+    @Override
+    protected CudaSplitBackend splitBackend() {
+        return new CudaSplitBackend(new CudaBackend[] {CudaTestSupport.emulatedBackend(), CudaTestSupport.emulatedBackend()});
+    }
+
     @Override protected int[] sizes() { return new int[] {6, 128, 8, 64}; }
 }

@@ -166,6 +166,30 @@ public class CudaOptTest {
         }
     }
 
+    /** Two parts of a split on one device (two device objects on cuda:0). */
+    protected CudaSplitBackend splitBackend() { return new CudaSplitBackend(new int[] {0, 0}); }
+
+    /**
+     * `--device cuda:0,1`-style split of the post-LN fixture (each part holds embed_tokens, the position table and
+     * project_in/out): prefill and decode across the parts match one device (1e-6 relative).
+     */
+    @Test
+    public void splitDecodeMatchesOneDevice() throws Exception {
+        try (Model m = fixture("opt-tiny-postln-proj"); CudaBackend one = backend(); CudaSplitBackend two = splitBackend();
+             LoadedModel a = one.load(m); LoadedModel b = two.load(m)) {
+            int[] blocks = {0, 1, 3, 4};
+            try (DecodeSession s = a.newSession(1, 16, blocks); DecodeSession t = b.newSession(1, 16, blocks)) {
+                float[][] x = s.prefill(new int[][] {{4, 5, 6}}), y = t.prefill(new int[][] {{4, 5, 6}});
+                Assert.assertTrue(worst(y[0], toDouble(x[0])) <= 1e-6, "prefill: split vs one device " + worst(y[0], toDouble(x[0])));
+                for (int p = 0; p < 8; p++) {
+                    x = s.step(new int[] {p + 10});
+                    y = t.step(new int[] {p + 10});
+                    Assert.assertTrue(worst(y[0], toDouble(x[0])) <= 1e-6, "step " + p + ": split vs one device " + worst(y[0], toDouble(x[0])));
+                }
+            }
+        }
+    }
+
     /** A session or a sequence longer than the learned position table is refused, not read past its end. */
     @Test
     public void positionsBeyondTheTableAreRefused() throws Exception {
