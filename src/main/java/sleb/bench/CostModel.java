@@ -30,8 +30,9 @@ public final class CostModel {
         }
     }
 
-    /** FLOPs of the seven projections of one block, per token. */
+    /** FLOPs of the projections of one block, per token: LLaMA's seven, OPT's six (q, k, v, out, fc1, fc2). */
     public static double blockMatmulFlopsPerToken(ModelConfig c) {
+        if (c.opt != null) return 2.0 * (4.0 * c.dim * c.dim + 2.0 * c.dim * c.hiddenDim);
         return 2.0 * (2.0 * c.dim * c.qDim() + 2.0 * c.dim * c.kvDim() + 3.0 * c.dim * c.hiddenDim);
     }
 
@@ -43,8 +44,8 @@ public final class CostModel {
         double tokens = (double) batch * n;
         double attnPairs = (double) n * ctx0 + (double) n * (n + 1) / 2; // (query, key) pairs per sequence
         double flops = layers * (tokens * blockMatmulFlopsPerToken(c) + batch * 4.0 * c.qDim() * attnPairs)
-                + logitRows * 2.0 * c.dim * c.vocabSize;
-        double weights = layers * (double) c.blockParams() * weightBytes + (double) c.vocabSize * c.dim * weightBytes;
+                + logitRows * 2.0 * c.embedDim() * c.vocabSize;
+        double weights = layers * (double) c.blockParams() * weightBytes + (double) c.vocabSize * c.embedDim() * weightBytes;
         double kv = layers * (double) batch * 2.0 * c.kvDim() * 4.0 * (ctx0 + n);
         return new Pass(flops, weights + kv);
     }

@@ -19,7 +19,7 @@ import sleb.util.UsageException;
  */
 public final class Shapes {
     public static final List<String> NAMES = List.of("llama2-7b", "llama2-13b", "llama2-70b", "llama3-8b", "mistral-7b",
-            "tinyllama-1.1b", "stories110m");
+            "tinyllama-1.1b", "stories110m", "opt-6.7b", "opt-13b", "opt-30b", "opt-66b");
 
     private Shapes() {}
 
@@ -73,7 +73,7 @@ public final class Shapes {
      * {@code extraBytes} adds what else the caller will allocate (activations, KV caches).
      */
     public static Model create(ModelConfig c, DType dtype, long seed, int copies, long extraBytes) {
-        long largest = (long) c.vocabSize * c.dim * 4; // one fp32 staging array of the largest tensor
+        long largest = (long) c.vocabSize * c.embedDim() * 4; // one fp32 staging array of the largest tensor
         long needed = copies * weightBytes(c, dtype) + largest + extraBytes;
         checkHeap(needed, String.format("the synthetic model (%.1f M parameters, %s)", c.totalParams() / 1e6, dtype.name().toLowerCase()));
         return SyntheticModel.create(c, dtype, seed);

@@ -37,7 +37,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--synthetic", paramLabel = "SHAPE",
-            description = "random weights in a named shape (llama2-7b, llama2-13b, llama2-70b, llama3-8b, mistral-7b, tinyllama-1.1b, stories110m) or of a config.json")
+            description = "random weights in a named shape (llama2-7b, llama2-13b, llama2-70b, llama3-8b, mistral-7b, tinyllama-1.1b, stories110m, opt-6.7b, opt-13b, opt-30b, opt-66b) or of a config.json")
     String synthetic;
 
     @Option(names = "--layers", paramLabel = "N", description = "synthetic only: build N blocks instead of the shape's count")
@@ -170,11 +170,14 @@ public final class BenchCommand implements Callable<Integer> {
                 Shapes.checkHeap(m.weightBytes() + BenchRunner.workBytes(cfg, proto), "this model with this protocol");
                 source = model.toString();
             }
-            DType weights = m.tensor(Model.layer(0, "self_attn.q_proj.weight")).dtype();
+            DType weights = m.qProj(0).dtype();
             BlockSelection sel = selection(cfg.nLayers, remove, removeRatio);
             List<Variant> variants = Variant.denseAndPruned(sel);
             System.err.println("model: " + source + ": " + cfg.describe());
             System.err.println("backend: " + be.describe());
+            if (proto.promptLen + proto.genLen > cfg.maxSeqLen && cfg.isOpt())
+                throw new UsageException((proto.promptLen + proto.genLen) + " positions is more than this OPT model's max_position_embeddings "
+                        + cfg.maxSeqLen + ", and OPT's learned positions end there; lower --prompt-len or --gen-len");
             if (proto.promptLen + proto.genLen > cfg.maxSeqLen)
                 System.err.println("note: " + (proto.promptLen + proto.genLen) + " positions is more than the model's max_position_embeddings " + cfg.maxSeqLen + "; timed anyway");
             BenchReport r = new BenchReport();

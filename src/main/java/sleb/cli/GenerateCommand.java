@@ -37,6 +37,9 @@ public final class GenerateCommand implements Callable<Integer> {
             if (input.length == 0)
                 throw new UsageException("the tokenizer (" + tok.describe() + ") has no BOS token to start from; give --prompt TEXT");
             int maxLen = input.length + maxTokens;
+            if (model.config().isOpt() && maxLen > model.config().maxSeqLen)
+                throw new UsageException("the prompt (" + input.length + " tokens) plus --max-tokens " + maxTokens + " is more than this OPT model's "
+                        + "max_position_embeddings " + model.config().maxSeqLen + ", where its learned positions end; shorten the prompt or lower --max-tokens");
             try (LoadedModel lm = be.load(model); DecodeSession s = lm.newSession(1, maxLen, keep)) {
                 System.out.print(prompt);
                 float[] logits = s.prefill(new int[][] {input})[0];

@@ -16,7 +16,7 @@ public final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "M", description = "Hugging Face model directory or llama2.c .bin checkpoint")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "T", description = "tokenizer.json, tokenizer.model or llama2.c tokenizer .bin (default: the one beside the model)")
+    @Option(names = "--tokenizer", paramLabel = "T", description = "tokenizer.json, tokenizer.model, llama2.c tokenizer .bin, or vocab.json with merges.txt beside it (GPT-2 BPE, OPT) (default: the one beside the model)")
     Path tokenizer;
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 (blocks split over GPUs) or auto (default: ${DEFAULT-VALUE})")

@@ -22,7 +22,7 @@ import sleb.util.Json;
         description = "Write a model with seeded random weights in a named shape or that of a config.json, as a Hugging Face directory.")
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--shape", required = true, paramLabel = "S",
-            description = "llama2-7b, llama2-13b, llama2-70b, llama3-8b, mistral-7b, tinyllama-1.1b, stories110m, or a config.json")
+            description = "llama2-7b, llama2-13b, llama2-70b, llama3-8b, mistral-7b, tinyllama-1.1b, stories110m, opt-6.7b, opt-13b, opt-30b, opt-66b, or a config.json")
     String shape;
 
     @Option(names = "--layers", paramLabel = "N", description = "blocks to build (default: the shape's count)")

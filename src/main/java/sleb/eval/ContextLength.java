@@ -26,8 +26,8 @@ public final class ContextLength {
     }
 
     /**
-     * The window to use: {@code flag} when given (a warning on {@code err} when it exceeds the trained context),
-     * else min(2048, trained context), the choice printed on {@code err}.
+     * The window to use: {@code flag} when given (a warning on {@code err} when it exceeds the trained context; refused for OPT, whose
+     * learned positions end there), else min(2048, trained context), the choice printed on {@code err}.
      */
     public static int choose(Integer flag, Model m, String flagName, PrintStream err) {
         int trained = m.config().maxSeqLen;
@@ -37,6 +37,9 @@ public final class ContextLength {
             err.println(flagName + " " + s + " (default: min(" + PAPER_SEQLEN + ", the model's trained context, " + key + " " + trained + "))");
             return s;
         }
+        if (flag > trained && m.config().isOpt())
+            throw new UsageException(flagName + " " + flag + " is longer than this OPT model's max_position_embeddings " + trained
+                    + ": OPT's learned position table has no row past it; use " + flagName + " " + trained + " or less");
         if (flag > trained)
             err.println("warning: " + flagName + " " + flag + " is longer than the model's trained context (" + key + " " + trained
                     + "); positions past it were never trained, so the perplexity measures extrapolation");

@@ -43,6 +43,11 @@ public final class Model implements AutoCloseable {
 
     public static String layer(int i, String suffix) { return "model.layers." + i + "." + suffix; }
 
+    /** Block i's q projection weight (self_attn.q_proj.weight in either naming); its dtype is the model's GEMM dtype. */
+    public Tensor qProj(int i) {
+        return tensor(config.opt != null ? OptLayout.layer(i, OptLayout.Q_PROJ + ".weight") : layer(i, "self_attn.q_proj.weight"));
+    }
+
     /** Token embedding [vocab][embedDim]: model.embed_tokens.weight, or OPT's model.decoder.embed_tokens.weight. */
     public Tensor embedding() { return tensor(config.opt != null ? OptLayout.EMBED_TOKENS : "model.embed_tokens.weight"); }
 

@@ -94,6 +94,8 @@ public final class ModelConfig {
         if (opt != null && (nKvHeads != nHeads || headDim * nHeads != dim))
             throw new ModelFormatException("hidden_size " + dim + " is not num_attention_heads " + nHeads + " x head_dim; OPT needs hidden_size divisible by num_attention_heads");
         if (opt != null && opt.wordEmbedProjDim <= 0) throw new ModelFormatException("word_embed_proj_dim " + opt.wordEmbedProjDim + " must be positive");
+        if (opt != null && opt.projectInOut != (opt.wordEmbedProjDim != dim))
+            throw new IllegalArgumentException("project_in/out exist exactly when word_embed_proj_dim " + opt.wordEmbedProjDim + " differs from hidden_size " + dim);
         if (opt == null && headDim % 2 != 0) throw new ModelFormatException("head_dim " + headDim + " must be even for RoPE");
         this.slidingWindows = slidingWindows == null ? new int[nLayers] : slidingWindows.clone();
         if (this.slidingWindows.length != nLayers)

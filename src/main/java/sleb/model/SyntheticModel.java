@@ -12,6 +12,7 @@ public final class SyntheticModel {
     private SyntheticModel() {}
 
     public static Model create(ModelConfig c, DType dtype, long seed) {
+        if (c.opt != null) return createOpt(c, dtype, seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, Tensor> t = new LinkedHashMap<>();
         put(t, "model.embed_tokens.weight", dtype, rnd, 1.0, c.vocabSize, c.dim);
@@ -33,6 +34,21 @@ public final class SyntheticModel {
         }
         norm(t, "model.norm.weight", dtype, rnd, c.dim);
         if (!c.tiedEmbeddings) put(t, "lm_head.weight", dtype, rnd, 1 / Math.sqrt(c.dim), c.vocabSize, c.dim);
+        return new Model(c, t, null, Model.SourceFormat.SYNTHETIC, null);
+    }
+
+    /** OPT: every tensor of {@link OptLayout#requiredShapes}; LayerNorm weights near 1, biases within +-0.1, embeddings within +-1. */
+    private static Model createOpt(ModelConfig c, DType dtype, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : OptLayout.requiredShapes(c).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            if (name.endsWith("layer_norm.weight")) norm(t, name, dtype, rnd, (int) shape[0]);
+            else if (shape.length == 1) put(t, name, dtype, rnd, 0.1, shape);
+            else if (name.equals(OptLayout.EMBED_TOKENS) || name.equals(OptLayout.EMBED_POSITIONS)) put(t, name, dtype, rnd, 1.0, shape);
+            else put(t, name, dtype, rnd, 1 / Math.sqrt(shape[1]), shape);
+        }
         return new Model(c, t, null, Model.SourceFormat.SYNTHETIC, null);
     }
 

@@ -39,6 +39,7 @@ public class SplitLoadedModelTest {
         @Override public sleb.model.ModelConfig config() { return m.config(); }
         @Override public Backend backend() { return m.backend(); }
         @Override public Activations embed(int[][] t) { return made(m.embed(t)); }
+        @Override public Activations embed(int[][] t, int pos0) { return made(m.embed(t, pos0)); }
         @Override public void runBlock(int layer, Activations x) {
             if (layer < first || layer > last) throw new IllegalStateException("block " + layer + " is not on this device");
             m.runBlock(layer, own(x));
@@ -73,8 +74,18 @@ public class SplitLoadedModelTest {
 
     @Test
     public void splitAcrossPartsMatchesOneDevice() {
-        ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 48, 96, 5, 6, 2, 8, 71, 128, 1e-5f, 10000, RopeStyle.HALF,
-                false, false, null, 1, 2);
+        splitMatchesOneDevice(new ModelConfig("LlamaForCausalLM", "llama", 48, 96, 5, 6, 2, 8, 71, 128, 1e-5f, 10000, RopeStyle.HALF,
+                false, false, null, 1, 2));
+    }
+
+    /** OPT adds its learned positions at embedding: a split decode session must embed each step at its position. */
+    @Test
+    public void splitOptAcrossPartsMatchesOneDevice() {
+        splitMatchesOneDevice(new ModelConfig("OPTForCausalLM", "opt", 48, 96, 5, 6, 6, 8, 71, 128, 1e-5f, 10000, RopeStyle.HALF,
+                true, false, null, 2, 2, null, new sleb.model.OptLayout(false, false, 24, true)));
+    }
+
+    private static void splitMatchesOneDevice(ModelConfig c) {
         Model m = SyntheticModel.create(c, DType.BF16, 9);
         SplittableRandom r = new SplittableRandom(4);
         int[][] tokens = new int[2][17];

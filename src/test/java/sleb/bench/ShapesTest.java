@@ -35,13 +35,14 @@ public class ShapesTest {
         JsonObject j = JsonParser.parseString(Files.readString(Path.of("models", name, "config.json"))).getAsJsonObject();
         ModelConfig c = Shapes.config(name, null);
         assertEquals(c.dim, j.get("hidden_size").getAsInt());
-        assertEquals(c.hiddenDim, j.get("intermediate_size").getAsInt());
+        assertEquals(c.hiddenDim, j.get(j.has("ffn_dim") ? "ffn_dim" : "intermediate_size").getAsInt());
         assertEquals(c.nLayers, j.get("num_hidden_layers").getAsInt());
         assertEquals(c.nHeads, j.get("num_attention_heads").getAsInt());
         assertEquals(c.nKvHeads, num(j, "num_key_value_heads", c.nHeads));
         assertEquals(c.vocabSize, j.get("vocab_size").getAsInt());
         assertEquals(c.ropeTheta, j.has("rope_theta") ? j.get("rope_theta").getAsDouble() : 10000.0);
-        assertEquals(c.tiedEmbeddings, j.has("tie_word_embeddings") && j.get("tie_word_embeddings").getAsBoolean());
+        boolean tiedByDefault = "opt".equals(j.get("model_type").getAsString()); // OPTConfig leaves tie_word_embeddings at PretrainedConfig's true
+        assertEquals(c.tiedEmbeddings, j.has("tie_word_embeddings") ? j.get("tie_word_embeddings").getAsBoolean() : tiedByDefault);
         assertEquals(Shapes.config(name, 2).nLayers, 2);
     }
 
@@ -58,6 +59,25 @@ public class ShapesTest {
         assertEquals(new int[] {t.dim, t.hiddenDim, t.nLayers, t.nHeads, t.nKvHeads}, new int[] {2048, 5632, 22, 32, 4});
         assertEquals(Shapes.config("mistral-7b", null).modelType, "mistral");
         assertEquals(Shapes.config("llama2-7b", null).normEps, 1e-5f);
+        // facebook/opt-6.7b's parameter count (OPTForCausalLM, lm_head tied): 6,658,473,984
+        ModelConfig o = Shapes.config("opt-6.7b", null);
+        assertEquals(o.totalParams(), 6_658_473_984L);
+        assertEquals(new int[] {o.dim, o.hiddenDim, o.nLayers, o.nHeads}, new int[] {4096, 16384, 32, 32});
+        ModelConfig o66 = Shapes.config("opt-66b", null);
+        assertEquals(new int[] {o66.dim, o66.hiddenDim, o66.nLayers, o66.nHeads, o66.headDim}, new int[] {9216, 36864, 64, 72, 128});
+    }
+
+    @Test
+    public void optSyntheticModelRunsOnTheCpu() throws Exception {
+        ModelConfig c = Shapes.config("opt-13b", null);
+        ModelConfig small = new ModelConfig(c.architecture, c.modelType, 40, 80, 2, 5, 5, 8, 300, 64, c.normEps, c.ropeTheta,
+                c.ropeStyle, true, false, null, c.bosId, c.eosId, null, new sleb.model.OptLayout(true, true, 40, false));
+        try (Model m = Shapes.create(small, DType.BF16, 3, 2, 0); sleb.backend.cpu.CpuBackend be = new sleb.backend.cpu.CpuBackend(2);
+             sleb.backend.LoadedModel lm = be.load(m)) {
+            assertEquals(m.tensors().size(), sleb.model.OptLayout.requiredShapes(small).size());
+            double[] nll = lm.nll(new int[][] {{1, 5, 9, 200, 7}}, new int[] {0, 1});
+            assertTrue(Double.isFinite(nll[0]) && nll[0] > 0, "nll " + nll[0]);
+        }
     }
 
     @Test

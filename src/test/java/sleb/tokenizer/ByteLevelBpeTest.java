@@ -22,6 +22,7 @@ public class ByteLevelBpeTest {
 
     @Test
     public void optIdsEqualTheVectorsWithBosPrepended() throws Exception {
+        assertEquals(Tokenizers.findBeside(optDir()), optDir().resolve("vocab.json"), "an OPT directory's tokenizer is its vocab.json");
         Tokenizer t = Tokenizers.load(optDir(), 0);
         assertEquals(t.bosId(), 2);
         assertEquals(t.eosId(), 2);
