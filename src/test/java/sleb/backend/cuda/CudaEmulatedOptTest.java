@@ -11,5 +11,5 @@ public class CudaEmulatedOptTest extends CudaOptTest {
         return new CudaSplitBackend(new CudaBackend[] {CudaTestSupport.emulatedBackend(), CudaTestSupport.emulatedBackend()});
     }
 
-    @Override protected int[] sizes() { return new int[] {6, 128, 8, 64}; }
+    @Override protected int[] sizes() { return new int[] {4, 128, 4, 64}; }
 }
