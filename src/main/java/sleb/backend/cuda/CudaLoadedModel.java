@@ -70,7 +70,10 @@ final class CudaLoadedModel implements LoadedModel {
 
     /**
      * Makes the (cos, sin) table cover positions [0, positions), grown to the next power of two. An
-     * outgrown table is kept until close: a captured decode graph may still read it.
+     * outgrown table is kept until close: a captured decode graph may still read it. OPT has no RoPE: its
+     * learned position table is fixed, so this only checks that it has a row for every position.
+     *
+     * @throws IllegalArgumentException for OPT, when positions exceed max_position_embeddings
      */
     void ensureRope(int positions) {
         if (opt) { // learned positions: the table is fixed; a graph must never read past it
