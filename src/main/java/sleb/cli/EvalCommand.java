@@ -30,7 +30,7 @@ public final class EvalCommand implements Callable<Integer> {
             description = "dataset to evaluate; NAME wikitext2, ptb or c4 picks the official preparation, any other reads the file as it is (.jsonl/.jsonl.gz: \"text\" fields)")
     List<String> data;
 
-    @Option(names = "--seqlen", description = "window length in tokens (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len)); longer than that warns")
+    @Option(names = "--seqlen", description = "window length in tokens (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len)); longer than that warns (refused for OPT, whose learned positions end there)")
     Integer seqlen;
 
     @Option(names = "--max-windows", paramLabel = "K", description = "evaluate at most K windows (default: all)")

@@ -35,7 +35,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (rows for --calib-sampling rows) (default: ${DEFAULT-VALUE})")
     int nsamples;
 
-    @Option(names = "--seqlen", description = "tokens per calibration window (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len)); longer than that warns")
+    @Option(names = "--seqlen", description = "tokens per calibration window (default: min(2048, the model's trained context: max_position_embeddings, or a llama2.c seq_len)); longer than that warns (refused for OPT, whose learned positions end there)")
     Integer seqlen;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed for random/rows sampling, as Python's random.seed (default: ${DEFAULT-VALUE})")
