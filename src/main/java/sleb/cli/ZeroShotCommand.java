@@ -43,7 +43,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--protocol", paramLabel = "lm-eval|llamacpp", description = "lm-eval (default) or llamacpp (hellaswag only); see above")
     String protocol = "lm-eval";
 
-    @Option(names = "--limit", paramLabel = "N", description = "first N questions of each task (default: all); with --protocol llamacpp, N items in llama.cpp's random order")
+    @Option(names = "--limit", paramLabel = "N", description = "first N questions of each task (default: all); with --protocol llamacpp, N items in llama.cpp's random order, as its --hellaswag-tasks N (whose default is 400, not all)")
     Integer limit;
 
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
