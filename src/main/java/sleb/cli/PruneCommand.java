@@ -137,6 +137,7 @@ public final class PruneCommand implements Callable<Integer> {
         for (String t : zeroshot) { // read before the long selection, so a bad task file fails at once
             sleb.zeroshot.Task task = sleb.zeroshot.Task.parse(t);
             zsTasks.add(sleb.zeroshot.ZeroShot.TaskData.load(task, task.defaultFile(zeroshotDir != null ? zeroshotDir : Installation.zeroshotDir()), zeroshotLimit == null ? 0 : zeroshotLimit));
+            if (zsTasks.get(zsTasks.size() - 1).deviation() != null) System.err.println("note: " + zsTasks.get(zsTasks.size() - 1).deviation());
         }
         PruneRun run = new PruneRun();
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {

@@ -17,11 +17,15 @@ import sleb.model.Model;
 import sleb.tokenizer.Tokenizer;
 import sleb.util.Format;
 import sleb.util.UsageException;
+import sleb.zeroshot.LlamaCppHellaswag;
 import sleb.zeroshot.Task;
 import sleb.zeroshot.ZeroShot;
 
 @Command(name = "zeroshot", mixinStandardHelpOptions = true,
-        description = "Zero-shot multiple-choice accuracy (acc, acc_norm) as lm-evaluation-harness v0.4 measures it.")
+        description = {"Zero-shot multiple-choice accuracy under --protocol:",
+                "  lm-eval (default): acc and acc_norm as lm-evaluation-harness v0.4 measures them.",
+                "  llamacpp: hellaswag only, scored as `llama-perplexity --hellaswag` does (items in its random order, mean log-probability"
+                        + " per ending token past the common prefix; --limit N is its --hellaswag-tasks N)."})
 public final class ZeroShotCommand implements Callable<Integer> {
     @Mixin ModelOptions opts;
 
@@ -36,7 +40,10 @@ public final class ZeroShotCommand implements Callable<Integer> {
     @Option(names = "--task-file", paramLabel = "NAME=PATH", description = "read task NAME from PATH instead of --data-dir")
     List<String> taskFiles = new ArrayList<>();
 
-    @Option(names = "--limit", paramLabel = "N", description = "first N questions of each task (default: all)")
+    @Option(names = "--protocol", paramLabel = "lm-eval|llamacpp", description = "lm-eval (default) or llamacpp (hellaswag only); see above")
+    String protocol = "lm-eval";
+
+    @Option(names = "--limit", paramLabel = "N", description = "first N questions of each task (default: all); with --protocol llamacpp, N items in llama.cpp's random order, as its --hellaswag-tasks N (whose default is 400, not all)")
     Integer limit;
 
     @Option(names = "--remove", split = ",", paramLabel = "LIST", description = "blocks to skip, e.g. 1,3 (0-based)")
@@ -59,6 +66,10 @@ public final class ZeroShotCommand implements Callable<Integer> {
         NumberChecks.atLeast("--limit", limit, 1);
         NumberChecks.atLeast("--batch", batch, 1);
         int questions = limit == null ? 0 : limit; // 0: all
+        boolean llamacpp;
+        if (protocol.equals("llamacpp")) llamacpp = true;
+        else if (protocol.equals("lm-eval")) llamacpp = false;
+        else throw new UsageException("--protocol must be lm-eval or llamacpp, got '" + protocol + "'");
         results.checkOutput(opts.checkInputs(new Preflight())).check();
         Map<Task, Path> files = new LinkedHashMap<>();
         for (String s : taskFiles) {
@@ -74,6 +85,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
             list.add(task);
         }
         if (list.isEmpty()) throw new UsageException("--tasks names no task");
+        if (llamacpp && !list.equals(List.of(Task.HELLASWAG)))
+            throw new UsageException("--protocol llamacpp scores hellaswag only (as llama-perplexity --hellaswag); run the other tasks with --protocol lm-eval");
         // read every task file before loading the model, so a missing one fails fast
         List<ZeroShot.TaskData> data = new ArrayList<>();
         for (Task t : list) {
@@ -81,7 +94,9 @@ public final class ZeroShotCommand implements Callable<Integer> {
             if (files.containsKey(t)) new Preflight().inputFile("--task-file " + t.id, f);
             else if (!Files.isRegularFile(f))
                 throw new UsageException("task file for " + t.id + " not found: " + f + " (pass --data-dir DIR or --task-file " + t.id + "=PATH)");
-            data.add(ZeroShot.TaskData.load(t, f, questions));
+            ZeroShot.TaskData d = ZeroShot.TaskData.load(t, f, llamacpp ? 0 : questions); // llamacpp draws its N items from all
+            if (!llamacpp && d.deviation() != null) System.err.println("note: " + d.deviation());
+            data.add(d);
         }
         try (Model model = opts.openModel(); Backend be = opts.openBackend()) {
             Tokenizer tok = opts.openTokenizer(model);
@@ -95,6 +110,7 @@ public final class ZeroShotCommand implements Callable<Integer> {
             o.progress = !quiet;
             ResultsFile st = new ResultsFile().keyedBy("task");
             st.settings.put("model", opts.model.toAbsolutePath().normalize().toString());
+            if (llamacpp) st.settings.put("protocol", "llamacpp"); // absent for lm-eval, as in files written before --protocol
             st.settings.put("removed", new ArrayList<>(remove));
             st.settings.put("bos", addBos);
             st.settings.put("limit", questions);
@@ -109,7 +125,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
                         System.out.println(d.task().id + ": done in the resumed run, acc " + st.row(d.task().id).get("acc"));
                         continue;
                     }
-                    ZeroShot.TaskResult r = ZeroShot.evaluate(lm, tok, d, keep, o);
+                    ZeroShot.TaskResult r = llamacpp ? LlamaCppHellaswag.evaluate(lm, tok, d, questions, keep, o)
+                            : ZeroShot.evaluate(lm, tok, d, keep, o);
                     System.out.println(line(r));
                     st.finish(r.toMap());
                     results.save(st);
@@ -129,6 +146,8 @@ public final class ZeroShotCommand implements Callable<Integer> {
     static String line(ZeroShot.TaskResult r) {
         String s = String.format("%s: acc %.4f ± %s", r.task, r.acc, Format.orNa("%.4f", r.accStderr));
         if (!Double.isNaN(r.accNorm)) s += String.format(", acc_norm %.4f ± %s", r.accNorm, Format.orNa("%.4f", r.accNormStderr));
+        if ("llamacpp".equals(r.protocol))
+            s += String.format(" (llama.cpp protocol: llama-perplexity --hellaswag prints %.8f after item %d)", r.acc * 100, r.n);
         s += String.format(" (n %d, %.1f s%s)", r.n, r.seconds, r.truncated > 0 ? ", " + r.truncated + " requests left-truncated" : "");
         return s;
     }

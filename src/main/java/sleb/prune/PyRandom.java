@@ -15,6 +15,18 @@ public final class PyRandom {
 
     public PyRandom(long seed) { seed(seed); }
 
+    private PyRandom() {}
+
+    /**
+     * The same MT19937 seeded as C++'s {@code std::mt19937(seed)} is (init_genrand, not Python's init_by_array); only
+     * {@link #nextInt32()} is meant for it (llama.cpp's HellaSwag task order draws from such a generator).
+     */
+    public static PyRandom cppMt19937(int seed) {
+        PyRandom r = new PyRandom();
+        r.initGenrand(seed);
+        return r;
+    }
+
     /** random.seed(seed) for an int seed (Python uses abs(seed)). */
     public void seed(long seed) {
         long n = seed == Long.MIN_VALUE ? Long.MIN_VALUE : Math.abs(seed); // MIN_VALUE: |seed| = 2^63, read unsigned below

@@ -10,7 +10,7 @@ public enum Task {
     ARC_EASY("arc_easy", true, "arc/ARC-Easy-Test.jsonl", "arc/ARC-Easy-Dev.jsonl"),
     ARC_CHALLENGE("arc_challenge", true, "arc/ARC-Challenge-Test.jsonl"),
     WINOGRANDE("winogrande", false, "winogrande/dev.jsonl"),
-    HELLASWAG("hellaswag", true, "hellaswag/hellaswag_val.jsonl"),
+    HELLASWAG("hellaswag", true, "hellaswag/hellaswag_val.jsonl", "hellaswag/hellaswag_val_full.txt"),
     BOOLQ("boolq", false, "boolq/val.jsonl"),
     OPENBOOKQA("openbookqa", true, "openbookqa/test.jsonl");
 

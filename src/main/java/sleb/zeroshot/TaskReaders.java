@@ -221,8 +221,56 @@ public final class TaskReaders {
         return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** hellaswag (rowanz jsonl): query preprocess(activity_label + ": " + ctx_a + " " + ctx_b.capitalize()), choices preprocess(ending). */
+    /**
+     * What the lm-eval protocol cannot do on llama.cpp's six-line HellaSwag file: said once on stderr and kept in the
+     * results.
+     */
+    public static final String HELLASWAG_SIX_LINE_DEVIATION = "hellaswag: llama.cpp's six-line file holds ctx = ctx_a + \" \" + ctx_b"
+            + " already joined, so the harness's ctx_b.capitalize() is not applied (the query is the file's first line,"
+            + " activity_label + \": \" + ctx, as it is); the harness's preprocess ([title] to \". \", other [..] removed,"
+            + " double spaces collapsed, stripped) was applied by the extraction and is not re-applied; prompt, \" \" + ending"
+            + " continuations and acc/acc_norm are otherwise the harness's";
+
+    /**
+     * Whether {@code file} is in llama.cpp's six-line HellaSwag format rather than rowanz's JSON lines: its first
+     * non-blank line does not start with '{'.
+     */
+    public static boolean isHellaswagSixLine(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) return false;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String s = r.readLine(); s != null; s = r.readLine())
+                if (!s.isBlank()) return !s.stripLeading().startsWith("{");
+        }
+        return false;
+    }
+
+    /**
+     * HellaSwag in llama.cpp's six-line format (what {@code llama-perplexity --hellaswag} reads; examples/perplexity/
+     * perplexity.cpp, hellaswag_score): per item, {@code activity_label + ": " + ctx}, the gold label 0-3, then the four
+     * endings, each already preprocessed as the harness does except ctx_b's capitalisation. Items as the harness
+     * builds them: query = the first line, choices = the endings ({@link #HELLASWAG_SIX_LINE_DEVIATION}).
+     */
+    public static List<Item> hellaswagSixLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) lines = lines.subList(0, lines.size() - 1);
+        if (lines.isEmpty()) throw new UsageException("task file " + file + " holds no questions");
+        if (lines.size() % 6 != 0)
+            throw new UsageException(file + ": " + lines.size() + " lines is not a multiple of 6; llama.cpp's HellaSwag format is 6 lines per item"
+                    + " (context, gold label 0-3, four endings)");
+        List<Item> items = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i += 6) {
+            int gold = parseIndex(lines.get(i + 1), 4, 0, file + ":" + (i + 2));
+            items.add(Item.of(lines.get(i), List.copyOf(lines.subList(i + 2, i + 6)), gold));
+        }
+        return items;
+    }
+
+    /**
+     * hellaswag (rowanz jsonl): query preprocess(activity_label + ": " + ctx_a + " " + ctx_b.capitalize()), choices
+     * preprocess(ending); a file in llama.cpp's six-line format is read by {@link #hellaswagSixLine}.
+     */
     public static List<Item> hellaswag(Path file) throws IOException {
+        if (isHellaswagSixLine(file)) return hellaswagSixLine(file);
         List<Item> items = new ArrayList<>();
         for (Row r : jsonl(file)) {
             String ctx = r.str("ctx_a") + " " + capitalize(r.str("ctx_b"));

@@ -21,12 +21,18 @@ public final class ZeroShot {
 
     private ZeroShot() {}
 
-    /** A task's questions and the file they came from. */
-    public record TaskData(Task task, Path file, List<Item> items) {
+    /**
+     * A task's questions, the file they came from, and {@code deviation}: what the file's format keeps the harness's
+     * protocol from doing (null when nothing; see {@link TaskReaders#HELLASWAG_SIX_LINE_DEVIATION}).
+     */
+    public record TaskData(Task task, Path file, List<Item> items, String deviation) {
+        public TaskData(Task task, Path file, List<Item> items) { this(task, file, items, null); }
+
         public static TaskData load(Task task, Path file, int limit) throws IOException {
             List<Item> items = task.read(file);
             if (limit > 0 && items.size() > limit) items = items.subList(0, limit);
-            return new TaskData(task, file, List.copyOf(items));
+            String deviation = task == Task.HELLASWAG && TaskReaders.isHellaswagSixLine(file) ? TaskReaders.HELLASWAG_SIX_LINE_DEVIATION : null;
+            return new TaskData(task, file, List.copyOf(items), deviation);
         }
     }
 
@@ -51,12 +57,19 @@ public final class ZeroShot {
         public int requests;
         public int truncated;
         public double seconds;
+        /** "llamacpp" for llama-perplexity's scoring ({@link LlamaCppHellaswag}), null for the harness's. */
+        public String protocol;
+        /** With the llamacpp protocol: the file index of each scored item, in llama.cpp's order (logliks follow it). */
+        public transient int[] itemOrder;
+        /** What the task file's format kept the protocol from doing, or null. */
+        public String deviation;
         /** Per item: the loglikelihood of each choice (kept for tests and --out). */
         public transient List<double[]> logliks;
 
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("task", task);
+            if (protocol != null) m.put("protocol", protocol);
             m.put("file", file);
             m.put("n", n);
             m.put("acc", acc);
@@ -68,6 +81,7 @@ public final class ZeroShot {
             m.put("requests", requests);
             m.put("truncated_requests", truncated);
             m.put("seconds", seconds);
+            if (deviation != null) m.put("deviation", deviation);
             return m;
         }
     }
@@ -103,6 +117,7 @@ public final class ZeroShot {
         TaskResult r = new TaskResult();
         r.task = data.task().id;
         r.file = data.file() == null ? null : data.file().toString();
+        r.deviation = data.deviation();
         r.n = data.items().size();
         r.requests = reqs.size();
         r.truncated = truncated;
