@@ -22,7 +22,8 @@ public final class Tokenizers {
 
     /**
      * Loads a tokenizer: *.json is Hugging Face, *.bin is llama2.c (which needs the model's vocabulary size),
-     * anything else (tokenizer.model) is a SentencePiece protobuf or tiktoken text, told apart by content.
+     * a GGUF file (*.gguf or its magic) is the vocabulary in its metadata, anything else (tokenizer.model) is a
+     * SentencePiece protobuf or tiktoken text, told apart by content.
      * A directory means the tokenizer found in it by {@link #findBeside}.
      */
     public static Tokenizer load(Path path, int modelVocabSize) {
@@ -35,7 +36,9 @@ public final class Tokenizers {
         String name = path.getFileName().toString().toLowerCase();
         Tokenizer t;
         try {
-            if (name.endsWith(".json")) {
+            if (GgufVocab.isGguf(path)) {
+                t = GgufVocab.read(path).tokenizer();
+            } else if (name.endsWith(".json")) {
                 t = new HfJsonTokenizer(path);
             } else if (name.endsWith(".bin")) {
                 if (modelVocabSize <= 0) throw new TokenizerException(path + " is a llama2.c tokenizer, which needs the model's vocabulary size");
@@ -80,8 +83,10 @@ public final class Tokenizers {
      * The tokenizer beside a model, or null. For a Hugging Face directory (or a file in one): tokenizer.json,
      * then tokenizer.model, then a llama2.c tokenizer.bin or single tok*.bin (what `sleb export --format hf` copies
      * from a llama2.c source). For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
+     * For a GGUF file: the file itself (its metadata holds the vocabulary).
      */
     public static Path findBeside(Path modelPath) {
+        if (GgufVocab.isGguf(modelPath)) return modelPath; // a GGUF model carries its tokenizer
         Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
         if (dir == null) return null;
         boolean llama2c = Files.isRegularFile(modelPath) && modelPath.getFileName().toString().toLowerCase().endsWith(".bin");
@@ -99,6 +104,8 @@ public final class Tokenizers {
             Path p = dir.resolve(n);
             if (Files.isRegularFile(p)) return p;
         }
+        Path gguf = dir.resolve(sleb.model.Exporter.GGUF_FILE);
+        if (!llama2c && Files.isDirectory(modelPath) && !Files.exists(dir.resolve("config.json")) && Files.isRegularFile(gguf)) return gguf;
         return onlyTokBin(dir);
     }
 
