@@ -105,8 +105,8 @@ public final class GgufFile implements AutoCloseable {
                     throw new ModelFormatException(file + " is GGUF version " + version + "; SLEB-J reads versions 2 and 3, convert it with a current llama.cpp");
                 long nTensors = b.getLong(), nKv = b.getLong();
                 if (nTensors < 0 || nKv < 0 || nTensors > size / 8 || nKv > size / 8)
-                    throw new ModelFormatException(file + " claims " + Long.toUnsignedString(nTensors) + " tensors and "
-                            + Long.toUnsignedString(nKv) + " metadata pairs, impossible for " + size + " bytes; the file is corrupt");
+                    throw new ModelFormatException(file + " is truncated or corrupt: its header claims " + Long.toUnsignedString(nTensors) + " tensors and "
+                            + Long.toUnsignedString(nKv) + " metadata pairs, impossible in " + size + " bytes; re-download or re-export it");
                 Map<String, GgufValue> meta = new LinkedHashMap<>();
                 for (long i = 0; i < nKv; i++) {
                     String key = r.string();
