@@ -12,8 +12,20 @@ public interface LoadedModel extends AutoCloseable {
 
     Backend backend();
 
-    /** Token embeddings for tokens [batch][seqLen]; all rows must have the same length. */
+    /** Token embeddings for tokens [batch][seqLen] at positions 0..seqLen-1; all rows must have the same length. */
     Activations embed(int[][] tokens);
+
+    /**
+     * Token embeddings for tokens [batch][n] at positions pos0..pos0+n-1 (decode sessions append at pos0 > 0).
+     * LLaMA-family models add positions inside the blocks (RoPE), so this is {@link #embed(int[][])}; OPT adds
+     * its learned position row (pos + {@link sleb.model.OptLayout#POSITION_OFFSET}) to each token here, and a
+     * backend that runs OPT must override this.
+     */
+    default Activations embed(int[][] tokens, int pos0) {
+        if (pos0 != 0 && config().opt != null)
+            throw new UnsupportedOperationException(backend().describe() + " does not embed OPT tokens past position 0");
+        return embed(tokens);
+    }
 
     /** x += attn(rmsnorm(x)); x += mlp(rmsnorm(x)) for block {@code layer}, in place. */
     void runBlock(int layer, Activations x);

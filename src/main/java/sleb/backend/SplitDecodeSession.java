@@ -43,7 +43,7 @@ final class SplitDecodeSession implements DecodeSession {
     public float[][] prefill(int[][] tokens) {
         if (tokens.length != batch) throw new IllegalArgumentException("session has batch " + batch + ", got " + tokens.length + " sequences");
         if (tokens[0].length == 0) throw new IllegalArgumentException("no tokens to append");
-        try (Activations x = model.embed(tokens)) {
+        try (Activations x = model.embed(tokens, pos)) {
             appendHidden(x);
             return model.lastLogits(x);
         }

@@ -66,6 +66,9 @@ public final class SplitLoadedModel implements LoadedModel {
     public Activations embed(int[][] tokens) { return new SplitActivations(0, parts[0].embed(tokens)); }
 
     @Override
+    public Activations embed(int[][] tokens, int pos0) { return new SplitActivations(0, parts[0].embed(tokens, pos0)); }
+
+    @Override
     public void runBlock(int layer, Activations x) {
         int p = owner[layer];
         parts[p].runBlock(layer, on(split(x), p));

@@ -36,9 +36,10 @@ import sleb.util.UsageException;
  * Everything is written into a temporary directory beside DIR and renamed to DIR at the end.
  */
 public final class Exporter {
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    /** A block's tensor: LLaMA's model.layers.N.* or OPT's model.decoder.layers.N.* (prefix, index, rest). */
+    private static final Pattern LAYER = Pattern.compile("(model\\.(?:decoder\\.)?layers\\.)(\\d+)\\.(.+)");
     private static final String[] HF_SIDE_FILES = {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-            "generation_config.json", "tiktoken.model", "tokenizer.tiktoken"};
+            "generation_config.json", "tiktoken.model", "tokenizer.tiktoken", "vocab.json", "merges.txt"};
 
     private Exporter() {}
 
@@ -155,8 +156,8 @@ public final class Exporter {
     static String rename(String name, int[] newIndex) {
         Matcher mt = LAYER.matcher(name);
         if (!mt.matches()) return name;
-        int ni = newIndex[Integer.parseInt(mt.group(1))];
-        return ni < 0 ? null : Model.layer(ni, mt.group(2));
+        int ni = newIndex[Integer.parseInt(mt.group(2))];
+        return ni < 0 ? null : mt.group(1) + ni + "." + mt.group(3);
     }
 
     private static int[] newIndex(int n, int[] keep) {
@@ -190,7 +191,8 @@ public final class Exporter {
             if (permute && isRotaryProjection(e.getKey()))
                 t = RopeRows.toRotateHalf(nn, t, c.headDim);
             else if (!nn.equals(e.getKey())) t = renamed(nn, t);
-            String file = sharded ? shardOf.get(e.getKey()) : "model.safetensors";
+            // a hub OPT checkpoint's index names the stored "decoder.*" (Tensor.name), not the model's "model.decoder.*"
+            String file = sharded ? shardOf.getOrDefault(e.getKey(), shardOf.get(e.getValue().name())) : "model.safetensors";
             if (file == null) throw new IllegalStateException("tensor " + e.getKey() + " is not in " + index);
             shards.computeIfAbsent(file, k -> new LinkedHashMap<>()).put(nn, t);
             newWeightMap.put(nn, file);
@@ -329,6 +331,13 @@ public final class Exporter {
         if (ModelLoader.isGguf(tokenizer)) {
             System.err.println("sleb: warning: the tokenizer inside " + tokenizer.getFileName() + " is not written into this export (no file format"
                     + " for it); pass --tokenizer with the model's tokenizer file, or export with --format gguf");
+            return;
+        }
+        if (tokenizer.getFileName().toString().equals("vocab.json")) { // GPT-2 BPE (OPT): the pair, and its config when there is one
+            for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json"}) {
+                Path s = tokenizer.resolveSibling(f), d = out.resolve(f);
+                if (Files.isRegularFile(s) && !Files.exists(d)) copyContent(s, d);
+            }
             return;
         }
         Path dst = out.resolve(tokenizerName(tokenizer));

@@ -98,7 +98,7 @@ public final class GgufLoader {
             for (int i = 0; i < f.length; i++) factors[i] = f[i];
         }
         return new ModelConfig("LlamaForCausalLM", "llama", dim, hidden, layers, heads, kvHeads, headDim, vocab, ctx, eps, theta,
-                RopeStyle.ADJACENT, tied, bias, null, bos, eos, null, factors);
+                RopeStyle.ADJACENT, tied, bias, null, bos, eos, null, null, factors);
     }
 
     private static int positive(GgufFile g, String key) {

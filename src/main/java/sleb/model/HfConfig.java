@@ -9,10 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Reads a Hugging Face config.json into a {@link ModelConfig} (LLaMA, Mistral, Qwen2 decoders). */
+/** Reads a Hugging Face config.json into a {@link ModelConfig} (LLaMA, Mistral, Qwen2 and OPT decoders). */
 public final class HfConfig {
     private static final Map<String, String> ARCHITECTURES = Map.of(
-            "LlamaForCausalLM", "llama", "MistralForCausalLM", "mistral", "Qwen2ForCausalLM", "qwen2");
+            "LlamaForCausalLM", "llama", "MistralForCausalLM", "mistral", "Qwen2ForCausalLM", "qwen2", "OPTForCausalLM", "opt");
 
     private HfConfig() {}
 
@@ -57,12 +57,13 @@ public final class HfConfig {
             for (Map.Entry<String, String> a : ARCHITECTURES.entrySet()) if (a.getValue().equals(modelType)) arch = a.getKey();
         if (arch == null || !ARCHITECTURES.containsKey(arch))
             throw new ModelFormatException("unsupported architecture " + (arch != null ? arch : modelType) + " in " + file
-                    + "; SLEB-J supports LLaMA, Mistral and Qwen2 decoders");
+                    + "; SLEB-J supports LLaMA, Mistral, Qwen2 and OPT decoders");
         String family = ARCHITECTURES.get(arch);
         if (modelType == null) modelType = family;
         if (!modelType.equals(family))
             throw new ModelFormatException(file + ": architectures names " + arch + " (model_type " + family + ") but model_type is " + modelType
                     + "; the config contradicts itself, fix one of the two or re-download config.json");
+        if (family.equals("opt")) return parseOpt(c, arch, file);
         String act = str(c, "hidden_act", "silu", file);
         if (!act.equals("silu") && !act.equals("swish"))
             throw new ModelFormatException(file + ": hidden_act " + act + " is not supported; SLEB-J implements SwiGLU (silu) MLPs only");
@@ -87,6 +88,37 @@ public final class HfConfig {
         double theta = num(rope, "rope_theta", 10000.0, file);
         return new ModelConfig(arch, modelType, dim, hidden, layers, heads, kvHeads, headDim, vocab, maxPos, eps, theta,
                 RopeStyle.HALF, tied, qwen, ropeScaling(rope, file), bos, eos, SlidingWindows.of(c, modelType, layers, file));
+    }
+
+    /**
+     * An OPT config (transformers' OPTConfig; defaults are OPTConfig's where a key is optional). Keys that would
+     * change the math in ways SLEB-J does not implement are refused, one line naming the key.
+     */
+    private static ModelConfig parseOpt(JsonObject c, String arch, Path file) {
+        String act = str(c, "activation_function", "relu", file);
+        if (!act.equals("relu"))
+            throw new ModelFormatException(file + ": activation_function " + act + " is not supported for OPT; SLEB-J implements the ReLU MLP every OPT checkpoint uses");
+        if (!bool(c, "enable_bias", true, file))
+            throw new ModelFormatException(file + ": enable_bias false is not supported; SLEB-J's OPT block has biases on every projection and LayerNorm, as OPT checkpoints do");
+        if (!bool(c, "layer_norm_elementwise_affine", true, file))
+            throw new ModelFormatException(file + ": layer_norm_elementwise_affine false is not supported; SLEB-J's OPT LayerNorms have a weight and a bias, as OPT checkpoints do");
+        int dim = intReq(c, "hidden_size", file);
+        int ffn = intReq(c, "ffn_dim", file);
+        int layers = intReq(c, "num_hidden_layers", file);
+        int heads = intReq(c, "num_attention_heads", file);
+        if (heads <= 0 || dim % heads != 0)
+            throw new ModelFormatException(file + ": hidden_size " + dim + " is not divisible by num_attention_heads " + heads + "; fix config.json");
+        int vocab = intReq(c, "vocab_size", file);
+        int maxPos = intOpt(c, "max_position_embeddings", 2048, file);
+        boolean before = bool(c, "do_layer_norm_before", true, file);
+        boolean finalNorm = before && !bool(c, "_remove_final_layer_norm", false, file);
+        int proj = intOpt(c, "word_embed_proj_dim", dim, file);
+        boolean tied = bool(c, "tie_word_embeddings", true, file);
+        int bos = intOpt(c, "bos_token_id", 2, file);
+        int eos = firstInt(c, "eos_token_id", 2, file);
+        OptLayout opt = new OptLayout(before, finalNorm, proj, proj != dim);
+        return new ModelConfig(arch, "opt", dim, ffn, layers, heads, heads, dim / heads, vocab, maxPos, 1e-5f, 10000.0,
+                RopeStyle.HALF, tied, false, null, bos, eos, null, opt);
     }
 
     /**

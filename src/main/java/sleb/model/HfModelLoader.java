@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Hugging Face LLaMA-family directories: config.json plus model.safetensors or the shards listed in
+ * Hugging Face LLaMA-family and OPT directories: config.json plus model.safetensors or the shards listed in
  * model.safetensors.index.json. Weights are memory-mapped; the files stay open until {@link Model#close()}.
  */
 public final class HfModelLoader {
@@ -48,9 +48,10 @@ public final class HfModelLoader {
             Map<String, SafetensorsFile> where = openWeights(dir, open);
             Map<String, Tensor> t = new LinkedHashMap<>();
             for (Map.Entry<String, long[]> e : requiredShapes(cfg).entrySet()) {
-                SafetensorsFile f = where.get(e.getKey());
+                String stored = storedName(cfg, e.getKey(), where);
+                SafetensorsFile f = where.get(stored);
                 if (f == null) throw missing(dir, e.getKey(), cfg);
-                Tensor x = f.tensor(e.getKey());
+                Tensor x = f.tensor(stored);
                 if (!Arrays.equals(x.shape(), e.getValue()))
                     throw new ModelFormatException(f.path() + ": tensor " + e.getKey() + " has shape " + Arrays.toString(x.shape()) + " but config.json implies "
                             + Arrays.toString(e.getValue()) + "; the weights do not match the config, check that config.json belongs to this model");
@@ -65,6 +66,16 @@ public final class HfModelLoader {
     }
 
     /**
+     * The name a tensor is stored under: {@code name}, or for OPT the hub's name without the "model." prefix
+     * (facebook/opt-* checkpoints store "decoder.layers.0.fc1.weight") when only that one is present.
+     */
+    static String storedName(ModelConfig cfg, String name, Map<String, SafetensorsFile> where) {
+        if (cfg.opt == null || where.containsKey(name) || !name.startsWith("model.decoder.")) return name;
+        String bare = name.substring("model.".length());
+        return where.containsKey(bare) ? bare : name;
+    }
+
+    /**
      * Weights config.json does not use: blocks past num_hidden_layers (transformers warns that such weights are not
      * used, and so do we), and a stored lm_head.weight that differs from the embedding it is tied to (transformers
      * ties lm_head to model.embed_tokens.weight, so the stored one is not used).
@@ -73,11 +84,12 @@ public final class HfModelLoader {
             throws IOException {
         int layers = 0;
         for (String name : where.keySet()) {
-            if (!name.startsWith("model.layers.")) continue;
-            int end = name.indexOf('.', "model.layers.".length());
+            String prefix = cfg.opt == null ? "model.layers." : name.startsWith("decoder.") ? "decoder.layers." : "model.decoder.layers.";
+            if (!name.startsWith(prefix)) continue;
+            int end = name.indexOf('.', prefix.length());
             if (end < 0) continue;
             try {
-                layers = Math.max(layers, Integer.parseInt(name.substring("model.layers.".length(), end)) + 1);
+                layers = Math.max(layers, Integer.parseInt(name.substring(prefix.length(), end)) + 1);
             } catch (NumberFormatException e) {
                 // not a numbered block: not ours to count
             }
@@ -87,10 +99,11 @@ public final class HfModelLoader {
                     + cfg.nLayers + "; layers " + cfg.nLayers + ".." + (layers - 1) + " are not used (check that config.json belongs to these weights)");
         SafetensorsFile head = where.get("lm_head.weight");
         if (cfg.tiedEmbeddings && head != null) {
-            Tensor stored = head.tensor("lm_head.weight"), embed = where.get("model.embed_tokens.weight").tensor("model.embed_tokens.weight");
+            String embedName = storedName(cfg, cfg.opt != null ? OptLayout.EMBED_TOKENS : "model.embed_tokens.weight", where);
+            Tensor stored = head.tensor("lm_head.weight"), embed = where.get(embedName).tensor(embedName);
             if (!sameValues(stored, embed))
-                warn.accept(dir + " stores an lm_head.weight that differs from model.embed_tokens.weight, but config.json has tie_word_embeddings true;"
-                        + " using model.embed_tokens.weight as the output projection, as transformers does (set tie_word_embeddings false to use the stored lm_head)");
+                warn.accept(dir + " stores an lm_head.weight that differs from " + embedName + ", but config.json has tie_word_embeddings true;"
+                        + " using " + embedName + " as the output projection, as transformers does (set tie_word_embeddings false to use the stored lm_head)");
         }
     }
 
@@ -124,6 +137,7 @@ public final class HfModelLoader {
 
     /** Every tensor the model needs, in load order, with the shape config.json implies. */
     static Map<String, long[]> requiredShapes(ModelConfig c) {
+        if (c.opt != null) return OptLayout.requiredShapes(c);
         Map<String, long[]> m = new LinkedHashMap<>();
         long dim = c.dim, q = c.qDim(), kv = c.kvDim(), hidden = c.hiddenDim;
         m.put("model.embed_tokens.weight", new long[] {c.vocabSize, dim});

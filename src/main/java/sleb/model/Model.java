@@ -6,8 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A LLaMA-family model: its config and its named weights in Hugging Face naming
- * ("model.layers.3.self_attn.q_proj.weight" etc.), whatever format it was read from.
+ * A LLaMA-family or OPT model: its config and its named weights in Hugging Face naming
+ * ("model.layers.3.self_attn.q_proj.weight" etc.; OPT's "model.decoder.layers.3.fc1.weight", see {@link OptLayout}),
+ * whatever format it was read from.
  * Q/K projection rows are always in the layout the config's {@link RopeStyle} expects.
  */
 public final class Model implements AutoCloseable {
@@ -42,8 +43,11 @@ public final class Model implements AutoCloseable {
 
     public static String layer(int i, String suffix) { return "model.layers." + i + "." + suffix; }
 
-    public Tensor embedding() { return tensor("model.embed_tokens.weight"); }
-    public Tensor finalNorm() { return tensor("model.norm.weight"); }
+    /** Token embedding [vocab][embedDim]: model.embed_tokens.weight, or OPT's model.decoder.embed_tokens.weight. */
+    public Tensor embedding() { return tensor(config.opt != null ? OptLayout.EMBED_TOKENS : "model.embed_tokens.weight"); }
+
+    /** Final norm weight: model.norm.weight, or OPT's model.decoder.final_layer_norm.weight (absent where {@code opt.finalLayerNorm} is false). */
+    public Tensor finalNorm() { return tensor(config.opt != null ? OptLayout.FINAL_NORM_WEIGHT : "model.norm.weight"); }
     public Tensor lmHead() { return config.tiedEmbeddings ? embedding() : tensor("lm_head.weight"); }
 
     /** Bytes the weights occupy in their stored dtypes. */

@@ -1,8 +1,9 @@
 package sleb.model;
 
 /**
- * Shape and hyper-parameters of a LLaMA-family decoder. Immutable; {@link #withLayers} makes the
- * config of a model with fewer blocks (export, synthetic shapes).
+ * Shape and hyper-parameters of a LLaMA-family or OPT decoder. Immutable; {@link #withLayers} makes the
+ * config of a model with fewer blocks (export, synthetic shapes). OPT configs carry an {@link OptLayout}
+ * in {@link #opt} (which says what the shared fields mean for OPT); LLaMA-family ones carry null.
  */
 public final class ModelConfig {
     public final String architecture;   // e.g. LlamaForCausalLM
@@ -24,6 +25,8 @@ public final class ModelConfig {
     public final Llama3RopeScaling ropeScaling;
     public final int bosId;
     public final int eosId;
+    /** OPT's layout (LayerNorm, biases, ReLU, learned positions, project_in/out); null for LLaMA-family models. */
+    public final OptLayout opt;
     /** Sliding-window size per layer (original layer index), 0 where the layer attends to every earlier position. */
     private final int[] slidingWindows;
     /**
@@ -63,14 +66,23 @@ public final class ModelConfig {
                        RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
                        int bosId, int eosId, int[] slidingWindows) {
         this(architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps, ropeTheta,
-                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, null);
+                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, (OptLayout) null);
+    }
+
+    /** @param opt OPT's layout, or null for a LLaMA-family decoder. */
+    public ModelConfig(String architecture, String modelType, int dim, int hiddenDim, int nLayers, int nHeads,
+                       int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
+                       RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
+                       int bosId, int eosId, int[] slidingWindows, OptLayout opt) {
+        this(architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps, ropeTheta,
+                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, opt, null);
     }
 
     /** @param ropeFreqFactors head_dim/2 divisors of the rotary frequencies (GGUF rope_freqs), or null */
     ModelConfig(String architecture, String modelType, int dim, int hiddenDim, int nLayers, int nHeads,
                 int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
                 RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
-                int bosId, int eosId, int[] slidingWindows, double[] ropeFreqFactors) {
+                int bosId, int eosId, int[] slidingWindows, OptLayout opt, double[] ropeFreqFactors) {
         this.architecture = architecture;
         this.modelType = modelType;
         this.dim = dim;
@@ -89,11 +101,15 @@ public final class ModelConfig {
         this.ropeScaling = ropeScaling;
         this.bosId = bosId;
         this.eosId = eosId;
+        this.opt = opt;
         if (dim <= 0 || hiddenDim <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0 || vocabSize <= 0)
             throw new ModelFormatException("config has a non-positive size (dim, hidden, layers, heads or vocab)");
         if (nHeads % nKvHeads != 0)
             throw new ModelFormatException("num_attention_heads " + nHeads + " is not a multiple of num_key_value_heads " + nKvHeads);
-        if (headDim % 2 != 0) throw new ModelFormatException("head_dim " + headDim + " must be even for RoPE");
+        if (opt != null && (nKvHeads != nHeads || headDim * nHeads != dim))
+            throw new ModelFormatException("hidden_size " + dim + " is not num_attention_heads " + nHeads + " x head_dim; OPT needs hidden_size divisible by num_attention_heads");
+        if (opt != null && opt.wordEmbedProjDim <= 0) throw new ModelFormatException("word_embed_proj_dim " + opt.wordEmbedProjDim + " must be positive");
+        if (opt == null && headDim % 2 != 0) throw new ModelFormatException("head_dim " + headDim + " must be even for RoPE");
         this.slidingWindows = slidingWindows == null ? new int[nLayers] : slidingWindows.clone();
         if (this.slidingWindows.length != nLayers)
             throw new IllegalArgumentException(this.slidingWindows.length + " sliding windows for " + nLayers + " layers");
@@ -115,7 +131,7 @@ public final class ModelConfig {
         int[] w = new int[layers];
         for (int i = 0; i < layers; i++) w[i] = slidingWindows[Math.min(i, nLayers - 1)];
         return new ModelConfig(architecture, modelType, dim, hiddenDim, layers, nHeads, nKvHeads, headDim, vocabSize,
-                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, w, ropeFreqFactors);
+                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, w, opt, ropeFreqFactors);
     }
 
     /** Positions a query of layer {@code layer} (original index) sees, itself included; 0: all earlier positions. */
@@ -127,17 +143,25 @@ public final class ModelConfig {
         return false;
     }
 
+    /** Whether this is an OPT decoder ({@link #opt} is set). */
+    public boolean isOpt() { return opt != null; }
+
+    /** Width of the token embedding and lm_head rows: word_embed_proj_dim for OPT, else dim. */
+    public int embedDim() { return opt != null ? opt.wordEmbedProjDim : dim; }
+
     public int qDim() { return nHeads * headDim; }
     public int kvDim() { return nKvHeads * headDim; }
 
     /** Parameters of one block. */
     public long blockParams() {
+        if (opt != null) return OptLayout.blockParams(this);
         long attn = (long) dim * qDim() + 2L * dim * kvDim() + (long) qDim() * dim;
         if (qkvBias) attn += qDim() + 2L * kvDim();
         return attn + 3L * dim * hiddenDim + 2L * dim;
     }
 
     public long totalParams() {
+        if (opt != null) return OptLayout.outerParams(this) + nLayers * blockParams();
         long embed = (long) vocabSize * dim;
         return embed + (tiedEmbeddings ? 0 : embed) + nLayers * blockParams() + dim;
     }
@@ -166,6 +190,9 @@ public final class ModelConfig {
     }
 
     public String describe() {
+        if (opt != null)
+            return String.format("%s (%s): dim %d, ffn_dim %d, %d blocks, %d heads, head_dim %d, vocab %d, learned positions %d%s",
+                    architecture, modelType, dim, hiddenDim, nLayers, nHeads, headDim, vocabSize, maxSeqLen, opt.describe());
         return String.format("%s (%s): dim %d, hidden %d, %d blocks, %d heads (%d KV), head_dim %d, vocab %d, rope_theta %.0f%s%s%s",
                 architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta,
                 ropeScaling != null ? ", llama3 rope scaling x" + ropeScaling.factor : ropeFreqFactors != null ? ", rope_freqs factors" : "",

@@ -12,14 +12,28 @@ import java.util.Map;
 final class DjlLoader {
     private DjlLoader() {}
 
-    static synchronized HuggingFaceTokenizer load(Path json, Map<String, String> options) throws IOException {
+    static HuggingFaceTokenizer load(Path json, Map<String, String> options) throws IOException {
+        return load(json.toString(), () -> HuggingFaceTokenizer.newInstance(json, options));
+    }
+
+    /** A tokenizer.json document held in memory; {@code label} names its source in errors. */
+    static HuggingFaceTokenizer load(String label, String document, Map<String, String> options) throws IOException {
+        byte[] bytes = document.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return load(label, () -> HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(bytes), options));
+    }
+
+    private interface Make {
+        HuggingFaceTokenizer make() throws IOException;
+    }
+
+    private static synchronized HuggingFaceTokenizer load(String label, Make make) throws IOException {
         if (System.getProperty("RUST_FLAVOR") == null && System.getenv("RUST_FLAVOR") == null) System.setProperty("RUST_FLAVOR", "cpu");
         if (System.getProperty("ai.djl.offline") == null) System.setProperty("ai.djl.offline", "true");
         try {
-            return HuggingFaceTokenizer.newInstance(json, options);
+            return make.make();
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
             String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().split("\n", 2)[0];
-            throw new TokenizerException(json + " could not be loaded by the Hugging Face tokenizers library: " + msg);
+            throw new TokenizerException(label + " could not be loaded by the Hugging Face tokenizers library: " + msg);
         }
     }
 }

@@ -122,7 +122,16 @@ public final class GgufVocab {
         String describe = "GGUF " + model + " vocabulary " + source + " (" + tokens.length + " tokens" + (pre != null ? ", pre " + pre : "") + ")";
         if (model.equals("llama"))
             return SentencePieceTokenizer.fromVocabulary(tokens, scores, types, Math.max(unk, 0), bos, eos, addBos, addSpacePrefix, describe);
-        return ByteLevelBpe.fromGguf(this, describe);
+        Map<String, Integer> vocab = new LinkedHashMap<>(tokens.length * 2);
+        for (int i = 0; i < tokens.length; i++) vocab.putIfAbsent(tokens[i], i);
+        ByteLevelBpe.Split split = ByteLevelPreTokenizer.LLAMA3.contains(pre) ? ByteLevelBpe.Split.LLAMA3 : ByteLevelBpe.Split.GPT2;
+        try {
+            // No special tokens: llama.cpp's perplexity and tokenize (parse_special off) read "<|eot_id|>" in a text as text.
+            return ByteLevelBpe.create(vocab, Arrays.asList(merges), split, List.of(), bos >= 0 ? tokens[bos] : null,
+                    eos >= 0 ? tokens[eos] : null, addBos, describe);
+        } catch (IOException e) {
+            throw new TokenizerException("cannot build the byte-level BPE of " + source + ": " + e.getMessage());
+        }
     }
 
     /** Writes the tokenizer.ggml.* keys into metadata. */

@@ -29,10 +29,29 @@ public final class HfJsonTokenizer implements Tokenizer {
     private final String describe;
 
     public HfJsonTokenizer(Path json) throws IOException {
-        JsonObject root = readJson(json);
+        this(readJson(json), tokenizerConfig(json), json.toString(), "Hugging Face tokenizer.json " + json.getFileName(),
+                options -> DjlLoader.load(json, options));
+    }
+
+    /** tokenizer_config.json beside {@code file}, or an empty object when there is none. */
+    static JsonObject tokenizerConfig(Path file) throws IOException {
+        Path configFile = file.resolveSibling("tokenizer_config.json");
+        return Files.isRegularFile(configFile) ? readJson(configFile) : new JsonObject();
+    }
+
+    /** How the Rust tokenizer is made: from a file, or from a document assembled in memory ({@link ByteLevelBpe}). */
+    interface Loader {
+        HuggingFaceTokenizer load(Map<String, String> options) throws IOException;
+    }
+
+    /**
+     * A tokenizer.json document {@code root} already parsed, with the tokenizer_config.json object {@code config}
+     * (empty when absent); {@code label} names the source in errors, {@code kind} starts {@link #describe()}.
+     */
+    HfJsonTokenizer(JsonObject root, JsonObject config, String label, String kind, Loader loader) throws IOException {
         JsonObject model = root.has("model") && root.get("model").isJsonObject() ? root.getAsJsonObject("model") : null;
         if (model == null || !model.has("vocab") || !model.get("vocab").isJsonObject())
-            throw new TokenizerException(json + " has no model.vocab object; not a Hugging Face tokenizer.json");
+            throw new TokenizerException(label + " has no model.vocab object; not a Hugging Face tokenizer.json");
         Map<String, Integer> ids = new HashMap<>();
         int max = -1;
         for (Map.Entry<String, JsonElement> e : model.getAsJsonObject("vocab").entrySet()) {
@@ -50,8 +69,6 @@ public final class HfJsonTokenizer implements Tokenizer {
         }
         vocabSize = max + 1;
 
-        Path configFile = json.resolveSibling("tokenizer_config.json");
-        JsonObject config = Files.isRegularFile(configFile) ? readJson(configFile) : new JsonObject();
         String templateBos = templateBos(root.get("post_processor"));
         String bosText = tokenText(config.get("bos_token"));
         boolean bosNull = config.has("bos_token") && config.get("bos_token").isJsonNull(); // transformers: no BOS (Qwen2)
@@ -69,8 +86,8 @@ public final class HfJsonTokenizer implements Tokenizer {
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
-        hf = DjlLoader.load(json, options);
-        describe = "Hugging Face tokenizer.json " + json.getFileName() + " (" + vocabSize + " tokens, " + modelType(model) + ")";
+        hf = loader.load(options);
+        describe = kind + " (" + vocabSize + " tokens, " + modelType(model) + ")";
     }
 
     private static String modelType(JsonObject model) {

@@ -21,15 +21,16 @@ public final class Tokenizers {
     private static final int LLAMA2C_MAGIC = 0x616b3432; // "ak42", llama2.c's versioned export
 
     /**
-     * Loads a tokenizer: *.json is Hugging Face, *.bin is llama2.c (which needs the model's vocabulary size),
-     * a GGUF file (*.gguf or its magic) is the vocabulary in its metadata, anything else (tokenizer.model) is a
-     * SentencePiece protobuf or tiktoken text, told apart by content.
+     * Loads a tokenizer: vocab.json (with merges.txt beside it) is GPT-2 byte-level BPE ({@link ByteLevelBpe}),
+     * other *.json is a Hugging Face tokenizer.json, *.bin is llama2.c (which needs the model's vocabulary size),
+     * a GGUF file (*.gguf or its magic) is the vocabulary in its metadata ({@link GgufVocab}), anything else
+     * (tokenizer.model) is a SentencePiece protobuf or tiktoken text, told apart by content.
      * A directory means the tokenizer found in it by {@link #findBeside}.
      */
     public static Tokenizer load(Path path, int modelVocabSize) {
         if (Files.isDirectory(path)) {
             Path found = findBeside(path);
-            if (found == null) throw new TokenizerException("no tokenizer.json or tokenizer.model in " + path);
+            if (found == null) throw new TokenizerException("no tokenizer.json, tokenizer.model or vocab.json + merges.txt in " + path);
             path = found;
         }
         if (!Files.isRegularFile(path)) throw new TokenizerException("tokenizer file " + path + " does not exist");
@@ -38,6 +39,8 @@ public final class Tokenizers {
         try {
             if (GgufVocab.isGguf(path)) {
                 t = GgufVocab.read(path).tokenizer();
+            } else if (name.equals("vocab.json")) {
+                t = ByteLevelBpe.fromFiles(path);
             } else if (name.endsWith(".json")) {
                 t = new HfJsonTokenizer(path);
             } else if (name.endsWith(".bin")) {
@@ -81,7 +84,7 @@ public final class Tokenizers {
 
     /**
      * The tokenizer beside a model, or null. For a Hugging Face directory (or a file in one): tokenizer.json,
-     * then tokenizer.model, then a llama2.c tokenizer.bin or single tok*.bin (what `sleb export --format hf` copies
+     * then tokenizer.model, then a llama2.c tokenizer.bin, then vocab.json when merges.txt is beside it (OPT), or a single tok*.bin (what `sleb export --format hf` copies
      * from a llama2.c source). For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
      * For a GGUF file: the file itself (its metadata holds the vocabulary).
      */
@@ -99,6 +102,7 @@ public final class Tokenizers {
             names.add("tokenizer.json");
             names.add("tokenizer.model");
             names.add("tokenizer.bin");
+            if (Files.isRegularFile(dir.resolve("merges.txt"))) names.add("vocab.json");
         }
         for (String n : names) {
             Path p = dir.resolve(n);

@@ -84,7 +84,7 @@ public class HfModelErrorsTest {
     @Test
     public void unsupportedArchitecture() throws Exception {
         Fixtures.editConfig(dir, c -> { c.add("architectures", shape()); c.getAsJsonArray("architectures").add("GPT2LMHeadModel"); });
-        fails("unsupported architecture GPT2LMHeadModel", "SLEB-J supports LLaMA, Mistral and Qwen2 decoders");
+        fails("unsupported architecture GPT2LMHeadModel", "SLEB-J supports LLaMA, Mistral, Qwen2 and OPT decoders");
     }
 
     @Test
