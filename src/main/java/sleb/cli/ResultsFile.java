@@ -63,11 +63,26 @@ final class ResultsFile {
         return partial != null && dataset.equals(partial.get("dataset")) ? ((Number) partial.get("nll")).doubleValue() : 0;
     }
 
+    /** The running sum of squared NLL (eval --protocol llamacpp, for llama.cpp's +/-). */
+    double partialNll2(String dataset) {
+        return partial != null && dataset.equals(partial.get("dataset")) && partial.get("nll2") != null
+                ? ((Number) partial.get("nll2")).doubleValue() : 0;
+    }
+
     void savePartial(Path out, String dataset, int windowsDone, double nll) throws IOException {
         partial = new LinkedHashMap<>();
         partial.put("dataset", dataset);
         partial.put("windows_done", windowsDone);
         partial.put("nll", nll);
+        save(out);
+    }
+
+    void savePartial(Path out, String dataset, int chunksDone, double nll, double nll2) throws IOException {
+        partial = new LinkedHashMap<>();
+        partial.put("dataset", dataset);
+        partial.put("windows_done", chunksDone);
+        partial.put("nll", nll);
+        partial.put("nll2", nll2);
         save(out);
     }
 
