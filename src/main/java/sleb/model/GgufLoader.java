@@ -58,6 +58,19 @@ public final class GgufLoader {
         }
     }
 
+    /**
+     * "version 3, stored {F32=9, Q8_0=29} tensors; Q8_0 dequantized to F32 on load", for `sleb info`: the types in the
+     * file, which the weights SLEB-J computes with may not keep.
+     */
+    public static String describeStorage(Path file) throws IOException {
+        try (GgufFile g = GgufFile.open(file)) {
+            Map<String, Integer> types = new java.util.TreeMap<>();
+            for (GgufFile.TensorInfo t : g.tensorInfos().values()) types.merge(t.typeName(), 1, Integer::sum);
+            return "version " + g.version() + ", stored " + types + " tensors" + (types.containsKey("Q8_0") ? "; Q8_0 dequantized to F32 on load" : "")
+                    + "; tokenizer " + (g.string("tokenizer.ggml.model") == null ? "none" : g.string("tokenizer.ggml.model"));
+        }
+    }
+
     /** The config the llama.* keys describe; vocabulary size from token_embd, BOS/EOS from tokenizer.ggml.*. */
     static ModelConfig config(GgufFile g) throws IOException {
         Path file = g.path();
