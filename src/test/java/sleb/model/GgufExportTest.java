@@ -84,13 +84,24 @@ public class GgufExportTest {
         roundTrip(new Source(writeHf(c, 11), tok, List.of(1)), false);
     }
 
-    /** LLaMA-3 style: tied embeddings, 4 heads sharing 1 KV head, rope_theta 500000, the 128,256-token tiktoken vocabulary. */
+    /**
+     * LLaMA-3.2 style: tied embeddings, 4 heads sharing 1 KV head, rope_theta 500000, llama3 rope scaling (factor 8,
+     * original context 256, so with head_dim 8 one frequency stays, one is smoothed and two are divided by 8: the
+     * export's rope_freqs must carry all three cases to llama.cpp), the 128,256-token tiktoken vocabulary.
+     */
     @Test
     public void tinyLlama3() throws Exception {
         Path tok = SharedData.require("models/llama3-tokenizer/tokenizer.model");
         ModelConfig c = new ModelConfig("LlamaForCausalLM", "llama", 32, 64, 3, 4, 1, 8, 128256, 512, 1e-5f, 500000.0,
-                RopeStyle.HALF, true, false, null, 128000, 128001);
-        roundTrip(new Source(writeHf(c, 12), tok, List.of(1)), false);
+                RopeStyle.HALF, true, false, new ModelConfig.Llama3RopeScaling(8.0, 1.0, 4.0, 256), 128000, 128001);
+        Path dir = writeHf(c, 12);
+        try (Model m = ModelLoader.load(dir)) {
+            double[] inv = m.config().ropeInvFreq();
+            assertEquals(inv[0], 1.0, 0.0, "wavelength 2 pi < 256/4: unscaled");
+            assertEquals(inv[3], Math.pow(500000.0, -0.75) / 8, 1e-18, "wavelength > 256: divided by 8");
+            assertTrue(inv[1] < Math.pow(500000.0, -0.25) && inv[1] > Math.pow(500000.0, -0.25) / 8, "wavelength 167 in [64, 256]: smoothed");
+        }
+        roundTrip(new Source(dir, tok, List.of(1)), false);
     }
 
     /** A Hugging Face directory (config.json, model.safetensors) with SyntheticModel's seeded random weights. */
@@ -99,7 +110,17 @@ public class GgufExportTest {
         try (Model m = SyntheticModel.create(c, DType.F32, seed)) {
             SafetensorsWriter.write(dir.resolve("model.safetensors"), m.tensors());
         }
-        Files.writeString(dir.resolve("config.json"), Json.GSON.toJson(Exporter.llamaConfig(c)));
+        com.google.gson.JsonObject cfg = Exporter.llamaConfig(c);
+        if (c.ropeScaling != null) {
+            com.google.gson.JsonObject rs = new com.google.gson.JsonObject();
+            rs.addProperty("rope_type", "llama3");
+            rs.addProperty("factor", c.ropeScaling.factor);
+            rs.addProperty("low_freq_factor", c.ropeScaling.lowFreqFactor);
+            rs.addProperty("high_freq_factor", c.ropeScaling.highFreqFactor);
+            rs.addProperty("original_max_position_embeddings", c.ropeScaling.originalMaxPositions);
+            cfg.add("rope_scaling", rs);
+        }
+        Files.writeString(dir.resolve("config.json"), Json.GSON.toJson(cfg));
         return dir;
     }
 
@@ -139,6 +160,9 @@ public class GgufExportTest {
                     assertEquals(back.config().nKvHeads, src.config().nKvHeads);
                     assertEquals(back.config().ropeTheta, src.config().ropeTheta);
                     assertEquals(back.config().tiedEmbeddings, src.config().tiedEmbeddings);
+                    double[] fb = back.config().ropeInvFreq(), fs = src.config().ropeInvFreq();
+                    for (int i = 0; i < fs.length; i++) // rope_freqs is stored as F32: 1e-7 relative
+                        assertEquals(fb[i], fs[i], 1e-7 * fs[i], "rotary frequency " + i);
                     checkWeights(src, back, kept, type);
                     int[] all = new int[kept.length];
                     for (int i = 0; i < all.length; i++) all[i] = i;
