@@ -212,6 +212,8 @@ public final class GgufFile implements AutoCloseable {
     public Path path() { return file; }
     public int version() { return version; }
     public int alignment() { return alignment; }
+    /** File offset of the data section; a tensor's bytes start at dataStart() + its offset. */
+    public long dataStart() { return dataStart; }
     public Map<String, GgufValue> metadata() { return metadata; }
     public Map<String, TensorInfo> tensorInfos() { return tensors; }
     public boolean has(String tensor) { return tensors.containsKey(tensor); }
