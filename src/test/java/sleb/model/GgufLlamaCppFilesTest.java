@@ -58,6 +58,28 @@ public class GgufLlamaCppFilesTest {
         }
     }
 
+    /** llama.cpp's own llama2.c converter output reads back as the llama2.c source: same layout, same fp32 weights, the same logits to the bit. */
+    @Test
+    public void readsLlamaCppsConversionOfStories260K() throws Exception {
+        Path bin = SharedData.require("models/stories260K/stories260K.bin");
+        Path gguf = LlamaCppTools.convertLlama2c(bin, bin.resolveSibling("tok512.bin"), Files.createTempDirectory("gguf-conv"));
+        try (Model src = ModelLoader.load(bin); Model back = ModelLoader.load(gguf)) {
+            assertEquals(back.config().nLayers, 5);
+            assertEquals(back.config().nKvHeads, 4);
+            assertEquals(back.config().ropeStyle, RopeStyle.ADJACENT);
+            int[][] toks = {{1, 403, 407, 261, 378, 6, 89, 300, 5, 11, 499, 2, 17}};
+            int[] all = {0, 1, 2, 3, 4};
+            try (sleb.backend.cpu.CpuBackend be = new sleb.backend.cpu.CpuBackend();
+                 sleb.backend.LoadedModel a = be.load(src); sleb.backend.LoadedModel b = be.load(back)) {
+                float[][] x = sleb.backend.ModelLogits.of(a, toks, all), y = sleb.backend.ModelLogits.of(b, toks, all);
+                for (int i = 0; i < x.length; i++) assertEquals(y[i], x[i], "position " + i);
+            }
+            sleb.tokenizer.Tokenizer t = sleb.tokenizer.Tokenizers.load(gguf, 512), s = sleb.tokenizer.Tokenizers.load(bin.resolveSibling("tok512.bin"), 512);
+            String text = "Once upon a time, there was a little girl named Lily. She loved to play outside!";
+            assertEquals(t.encode(text), s.encode(text));
+        }
+    }
+
     /** fp32 to bfloat16 and back, round to nearest even (finite values): the upper 16 bits after adding 0x7fff + lsb. */
     private static float bf16(float x) {
         int b = Float.floatToRawIntBits(x);
