@@ -106,7 +106,9 @@ public final class GgufVocab {
         int unk = id(g, K + "unknown_token_id", spm ? 0 : -1, n);
         Boolean addBos = g.bool(K + "add_bos_token");
         Boolean addSpace = g.bool(K + "add_space_prefix");
-        return new GgufVocab(model, pre, tokens, scores, types, merges, bos, eos, unk, addBos == null ? spm : addBos,
+        // llama.cpp's defaults when the key is absent: BOS for SPM and for LLaMA-3's pre-tokenizer, none for other BPE
+        boolean bosByDefault = spm || ByteLevelPreTokenizer.LLAMA3.contains(pre);
+        return new GgufVocab(model, pre, tokens, scores, types, merges, bos, eos, unk, addBos == null ? bosByDefault : addBos,
                 addSpace == null ? spm : addSpace, file.getFileName().toString());
     }
 

@@ -72,6 +72,30 @@ public class GgufVocabTest {
         }
     }
 
+    /**
+     * Meta's LLaMA-3 tiktoken file written as a "gpt2" vocabulary (pre llama-bpe, merges derived from the ranks) and
+     * read back through the byte-level BPE gives llama.cpp's ids on its LLaMA-3 vectors, as the tiktoken source does.
+     */
+    @Test
+    public void writtenFromLlama3TiktokenMatchesTheBpeVectors() throws Exception {
+        Path model = SharedData.require("models/llama3-tokenizer/tokenizer.model");
+        TiktokenTokenizer src = new TiktokenTokenizer(model);
+        GgufVocab v = GgufVocab.of(src, model);
+        assertEquals(v.model, "gpt2");
+        assertEquals(v.pre, "llama-bpe");
+        assertEquals(v.tokens.length, 128256);
+        assertEquals(v.tokens[128000], "<|begin_of_text|>");
+        assertEquals(v.types[128000], GgufVocab.CONTROL);
+        assertEquals(v.tokens[220], "\u0120", "rank 220 is the byte 0x20 (space), written U+0120 in GPT-2's alphabet");
+        Tokenizer back = Tokenizers.load(writeVocabOnly(v), 128256);
+        assertEquals(back.bosId(), 128000);
+        assertTrue(back.addsBosByDefault());
+        Vectors vec = Vectors.load("ggml-vocab-llama-bpe.gguf");
+        List<String> bad = vec.mismatches(back);
+        assertTrue(bad.isEmpty(), bad.size() + " mismatches: " + bad);
+        assertEquals(back.decode(back.encode("Hello world, \u00e9t\u00e9!")), "Hello world, \u00e9t\u00e9!");
+    }
+
     @Test
     public void unsupportedVocabulariesAreRefusedNamingWhat() throws Exception {
         Path model = SharedData.require("models/llama2-tokenizer/tokenizer.model");
