@@ -33,6 +33,7 @@ import sleb.util.UsageException;
  * whose q/k rows are then permuted to the rotate-half layout Hugging Face expects), safetensors sharded
  * like the source (same shard file names, a tensor stays in its shard, index json), tokenizer files
  * copied. {@code llama2c}: a legacy llama2.c checkpoint with n_layers edited and the tokenizer .bin copied.
+ * {@code gguf}: DIR/model.gguf for llama.cpp with the tokenizer embedded ({@link GgufExporter}, docs/gguf.md).
  * Everything is written into a temporary directory beside DIR and renamed to DIR at the end.
  */
 public final class Exporter {
