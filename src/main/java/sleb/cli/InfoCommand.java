@@ -28,6 +28,7 @@ public final class InfoCommand implements Callable<Integer> {
             System.out.println("architecture: " + c.describe());
             System.out.printf("parameters:   %,d (%.1f M)%n", params, params / 1e6);
             System.out.println("dtypes:       " + dtypes);
+            if (m.format() == Model.SourceFormat.GGUF) System.out.println("gguf:         " + sleb.model.GgufLoader.describeStorage(m.source()));
             System.out.printf("blocks:       %d, %,d parameters each%n", c.nLayers, c.blockParams());
             System.out.printf("weights:      %.1f MiB in their stored dtypes%n", m.weightBytes() / 1048576.0);
             long kvPerToken = 2L * c.nLayers * c.kvDim() * 4;

@@ -13,10 +13,10 @@ import sleb.util.UsageException;
 
 /** --model, --tokenizer and --device, shared by every command that runs a model. */
 public final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "M", description = "Hugging Face model directory or llama2.c .bin checkpoint")
+    @Option(names = "--model", required = true, paramLabel = "M", description = "Hugging Face model directory, GGUF file (llama architecture) or llama2.c .bin checkpoint")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "T", description = "tokenizer.json, tokenizer.model, llama2.c tokenizer .bin, or vocab.json with merges.txt beside it (GPT-2 BPE, OPT) (default: the one beside the model)")
+    @Option(names = "--tokenizer", paramLabel = "T", description = "tokenizer.json, tokenizer.model, llama2.c tokenizer .bin, vocab.json with merges.txt beside it (GPT-2 BPE, OPT) or a .gguf holding one (default: the one beside the model; a GGUF model's own)")
     Path tokenizer;
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "cpu, cuda, cuda:N, cuda:0,1 (blocks split over GPUs) or auto (default: ${DEFAULT-VALUE})")
@@ -31,7 +31,7 @@ public final class ModelOptions {
 
     /** Whether --model names a llama2.c checkpoint (as {@link ModelLoader} decides), without reading it. */
     public boolean isLlama2c() {
-        if (java.nio.file.Files.isDirectory(model)) return false;
+        if (java.nio.file.Files.isDirectory(model) || ModelLoader.isGguf(model)) return false;
         String name = model.getFileName().toString();
         return !name.endsWith(".safetensors") && !name.equals("config.json");
     }

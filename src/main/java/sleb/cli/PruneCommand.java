@@ -75,8 +75,11 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--export", paramLabel = "DIR", description = "write the pruned model to DIR when done")
     Path export;
 
-    @Option(names = "--format", defaultValue = "auto", description = "export format: hf, llama2c, or auto (the source's) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--format", defaultValue = "auto", description = "export format: hf, llama2c, gguf, or auto (the source's) (default: ${DEFAULT-VALUE})")
     String format;
+
+    @Option(names = "--outtype", paramLabel = "T", description = "GGUF export tensor type: f32, f16, bf16, q8_0, or auto (each tensor's stored dtype; 1-D tensors are always F32) (default: auto)")
+    String outType;
 
     @Option(names = "--eval", paramLabel = "NAME=PATH", description = "perplexity before and after pruning on this dataset (NAME wikitext2, ptb, c4 or any)")
     List<String> evals = new ArrayList<>();
@@ -129,6 +132,7 @@ public final class PruneCommand implements Callable<Integer> {
         NumberChecks.atLeast("--zeroshot-limit", zeroshotLimit, 1);
         NumberChecks.atLeast("--cache-mib", cacheMib, 0L);
         Exporter.checkFormat(format, opts.isLlama2c());
+        Exporter.checkOutType(Exporter.effectiveFormat(format, opts.model), outType);
         List<TextDatasets.Spec> specs = TextDatasets.Spec.parseAll("--eval", evals);
         Preflight pf = opts.checkInputs(new Preflight()).inputFile("--calib", calib);
         for (TextDatasets.Spec spec : specs) pf.inputFile("--eval " + spec.name, spec.path);
@@ -145,6 +149,7 @@ public final class PruneCommand implements Callable<Integer> {
             int remove = numRemoveBlocks != null ? numRemoveBlocks : BlockFlags.countFromRatio("--remove-ratio", removeRatio, n);
             BlockSearch.check(n, remove, early, latter);
             Tokenizer tok = opts.openTokenizer(model);
+            if (export != null && Exporter.effectiveFormat(format, opts.model).equals("gguf")) Exporter.checkGgufExport(model, opts.tokenizerPath());
             boolean addBos = sleb.tokenizer.Tokenizers.bos(bos, tok);
             final int seqlen = ContextLength.choose(this.seqlen, model, "--seqlen", System.err);
             run.evalSeqlen = evalSeqlen != null ? ContextLength.choose(evalSeqlen, model, "--eval-seqlen", System.err) : seqlen;
@@ -173,6 +178,7 @@ public final class PruneCommand implements Callable<Integer> {
             run.zeroshot = zsTasks;
             run.export = export;
             run.exportFormat = format;
+            run.exportOutType = outType;
             run.out = out;
             run.resume = resume;
             run.progress = !quiet;

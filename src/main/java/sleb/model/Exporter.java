@@ -33,6 +33,7 @@ import sleb.util.UsageException;
  * whose q/k rows are then permuted to the rotate-half layout Hugging Face expects), safetensors sharded
  * like the source (same shard file names, a tensor stays in its shard, index json), tokenizer files
  * copied. {@code llama2c}: a legacy llama2.c checkpoint with n_layers edited and the tokenizer .bin copied.
+ * {@code gguf}: DIR/model.gguf for llama.cpp with the tokenizer embedded ({@link GgufExporter}, docs/gguf.md).
  * Everything is written into a temporary directory beside DIR and renamed to DIR at the end.
  */
 public final class Exporter {
@@ -43,10 +44,20 @@ public final class Exporter {
 
     private Exporter() {}
 
-    /** Refuses a --format other than hf, llama2c or auto. */
+    /** The file a {@code gguf} export writes inside its directory. */
+    public static final String GGUF_FILE = "model.gguf";
+
+    /** Refuses a --format other than hf, llama2c, gguf or auto. */
     public static void checkFormat(String format) {
-        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c"))
-            throw new UsageException("--format " + format + " is not one of hf, llama2c, auto");
+        if (!format.equals("auto") && !format.equals("hf") && !format.equals("llama2c") && !format.equals("gguf"))
+            throw new UsageException("--format " + format + " is not one of hf, llama2c, gguf, auto");
+    }
+
+    /** Refuses a bad --outtype, and one given for a format other than gguf (null: not given). */
+    public static void checkOutType(String format, String outType) {
+        if (outType == null) return;
+        GgufExporter.checkOutType(outType);
+        if (!format.equals("gguf")) throw new UsageException("--outtype applies to --format gguf only; add --format gguf or leave --outtype out");
     }
 
     /** Refuses a bad --format, and llama2c for a source that is not a llama2.c checkpoint, before anything is loaded. */
@@ -56,10 +67,22 @@ public final class Exporter {
             throw new UsageException("--format llama2c needs a llama2.c source model; this one is a Hugging Face model, export it with --format hf");
     }
 
-    /** Writes {@code m} without the blocks {@code blocks} removes into {@code dir} (new or empty) in {@code format} (hf, llama2c, auto or null: the source's). */
+    /** Writes {@code m} without the blocks {@code blocks} removes into {@code dir} (new or empty) in {@code format} (hf, llama2c, gguf, auto or null: the source's). */
     public static void export(Model m, BlockSelection blocks, Path dir, String format, Path tokenizer) throws IOException {
+        export(m, blocks, dir, format, tokenizer, null);
+    }
+
+    /**
+     * As {@link #export(Model, BlockSelection, Path, String, Path)}; {@code outType} (gguf only, null = auto) picks the
+     * GGUF tensor type. A gguf export writes DIR/{@value #GGUF_FILE} with the tokenizer embedded.
+     */
+    public static void export(Model m, BlockSelection blocks, Path dir, String format, Path tokenizer, String outType) throws IOException {
         if (format != null) checkFormat(format);
-        String fmt = format == null || format.equals("auto") ? (m.format() == Model.SourceFormat.LLAMA2C ? "llama2c" : "hf") : format;
+        String fmt = format == null || format.equals("auto") ? autoFormat(m) : format;
+        checkOutType(fmt, outType);
+        if (fmt.equals("gguf")) GgufExporter.checkSource(m.config());
+        if (fmt.equals("hf") && m.config().ropeFreqFactors() != null)
+            throw new UsageException("this GGUF model scales its rotary frequencies by rope_freqs factors, which config.json cannot express; export it with --format gguf");
         if (fmt.equals("llama2c") && m.format() != Model.SourceFormat.LLAMA2C)
             throw new UsageException("--format llama2c needs a llama2.c source model; this one is " + m.format() + ", export it with --format hf");
         if (blocks.nLayers() != m.config().nLayers)
@@ -77,12 +100,57 @@ public final class Exporter {
         Path tmp = AtomicFiles.newTempDir(parent, "." + target.getFileName() + ".tmp-");
         try {
             if (fmt.equals("hf")) writeHf(m, keep, tmp, tokenizer);
+            else if (fmt.equals("gguf")) writeGguf(m, keep, tmp, tokenizer, outType == null ? "auto" : outType);
             else writeLlama2c(m, keep, tmp, tokenizer);
             if (Files.exists(target)) Files.delete(target); // empty, checked above
             AtomicFiles.move(tmp, target);
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
         }
+    }
+
+    /** The format an export with {@code format} (auto: the source's) writes, decided from --model's path before loading. */
+    public static String effectiveFormat(String format, Path model) {
+        if (!format.equals("auto")) return format;
+        return ModelLoader.isGguf(model) ? "gguf" : !Files.isDirectory(model) && !model.getFileName().toString().endsWith(".safetensors")
+                && !model.getFileName().toString().equals("config.json") ? "llama2c" : "hf";
+    }
+
+    /**
+     * Refuses, before a long job, a GGUF export that would fail at its end: a model family llama.cpp's llama architecture
+     * cannot express, or no tokenizer that can be embedded.
+     */
+    public static void checkGgufExport(Model m, Path tokenizer) {
+        GgufExporter.checkSource(m.config());
+        if (tokenizer == null)
+            throw new UsageException("a GGUF export embeds the tokenizer, and none was found beside the model; pass --tokenizer PATH");
+        try {
+            sleb.tokenizer.GgufVocab.forExport(tokenizer, m.config().vocabSize);
+        } catch (sleb.tokenizer.TokenizerException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** The source's own format: llama2c, gguf, else hf. */
+    private static String autoFormat(Model m) {
+        switch (m.format()) {
+            case LLAMA2C: return "llama2c";
+            case GGUF: return "gguf";
+            default: return "hf";
+        }
+    }
+
+    private static void writeGguf(Model m, int[] keep, Path out, Path tokenizer, String outType) throws IOException {
+        if (tokenizer == null)
+            throw new UsageException("a GGUF export embeds the tokenizer, and none was found beside the model; pass --tokenizer PATH");
+        sleb.tokenizer.GgufVocab vocab;
+        try {
+            vocab = sleb.tokenizer.GgufVocab.forExport(tokenizer, m.config().vocabSize);
+        } catch (sleb.tokenizer.TokenizerException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String types = GgufExporter.write(m, keep, out.resolve(GGUF_FILE), outType, vocab);
+        System.out.println("gguf: " + GGUF_FILE + " (" + types + "; tokenizer " + vocab.model + ", " + vocab.tokens.length + " tokens)");
     }
 
     /** Tensor name in the exported model, or null when it belongs to a removed block. */
@@ -121,8 +189,8 @@ public final class Exporter {
             String nn = rename(e.getKey(), ni);
             if (nn == null) continue;
             Tensor t = e.getValue();
-            if (permute && (e.getKey().endsWith("self_attn.q_proj.weight") || e.getKey().endsWith("self_attn.k_proj.weight")))
-                t = toRotateHalf(nn, t, c.headDim);
+            if (permute && isRotaryProjection(e.getKey()))
+                t = RopeRows.toRotateHalf(nn, t, c.headDim);
             else if (!nn.equals(e.getKey())) t = renamed(nn, t);
             // a hub OPT checkpoint's index names the stored "decoder.*" (Tensor.name), not the model's "model.decoder.*"
             String file = sharded ? shardOf.getOrDefault(e.getKey(), shardOf.get(e.getValue().name())) : "model.safetensors";
@@ -167,6 +235,11 @@ public final class Exporter {
             for (String f : HF_SIDE_FILES) if (Files.isRegularFile(src.resolve(f))) copyContent(src.resolve(f), out.resolve(f));
         }
         copyTokenizer(tokenizer, out);
+    }
+
+    /** q/k projection weights and biases, whose rows follow the RoPE layout. */
+    static boolean isRotaryProjection(String hfName) {
+        return hfName.matches(".*self_attn\\.[qk]_proj\\.(weight|bias)");
     }
 
     /** config.json for a llama2.c source, as Hugging Face's LlamaForCausalLM reads it. */
@@ -216,21 +289,6 @@ public final class Exporter {
         throw new UsageException("tensor " + t.name() + " is over 2 GiB; exporting such tensors is not supported yet");
     }
 
-    /**
-     * llama2.c (Meta) q/k rows interleave the two halves of each rotary pair; Hugging Face keeps halves apart.
-     * Row h*hd + 2j + e of the source becomes row h*hd + e*hd/2 + j (the inverse of HF's convert permute).
-     */
-    static Tensor toRotateHalf(String name, Tensor t, int headDim) {
-        int rows = (int) t.rows(), cols = (int) t.cols(), half = headDim / 2;
-        float[] src = t.toFloatArray(), dst = new float[src.length];
-        for (int r = 0; r < rows; r++) {
-            int h = r / headDim, w = r % headDim, j = w / 2, e = w % 2;
-            int nr = h * headDim + e * half + j;
-            System.arraycopy(src, r * cols, dst, nr * cols, cols);
-        }
-        return Tensor.ofFloats(name, t.dtype(), t.shape(), dst);
-    }
-
     private static void writeLlama2c(Model m, int[] keep, Path out, Path tokenizer) throws IOException {
         ModelConfig c = m.config();
         Path src = m.source();
@@ -271,6 +329,11 @@ public final class Exporter {
     static void copyTokenizer(Path tokenizer, Path out) throws IOException {
         if (tokenizer != null && Files.isDirectory(tokenizer)) tokenizer = sleb.tokenizer.Tokenizers.findBeside(tokenizer);
         if (tokenizer == null || !Files.isRegularFile(tokenizer)) return;
+        if (ModelLoader.isGguf(tokenizer)) {
+            System.err.println("sleb: warning: the tokenizer inside " + tokenizer.getFileName() + " is not written into this export (no file format"
+                    + " for it); pass --tokenizer with the model's tokenizer file, or export with --format gguf");
+            return;
+        }
         if (tokenizer.getFileName().toString().equals("vocab.json")) { // GPT-2 BPE (OPT): the pair, and its config when there is one
             for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json"}) {
                 Path s = tokenizer.resolveSibling(f), d = out.resolve(f);

@@ -12,7 +12,7 @@ import java.util.Map;
  * Q/K projection rows are always in the layout the config's {@link RopeStyle} expects.
  */
 public final class Model implements AutoCloseable {
-    public enum SourceFormat { HF, LLAMA2C, SYNTHETIC }
+    public enum SourceFormat { HF, LLAMA2C, GGUF, SYNTHETIC }
 
     private final ModelConfig config;
     private final Map<String, Tensor> tensors;

@@ -29,6 +29,12 @@ public final class ModelConfig {
     public final OptLayout opt;
     /** Sliding-window size per layer (original layer index), 0 where the layer attends to every earlier position. */
     private final int[] slidingWindows;
+    /**
+     * Per rotary pair i, the divisor of its frequency theta^(-2i/head_dim), as llama.cpp's rope_freqs tensor (what
+     * convert_hf_to_gguf writes for LLaMA-3.1 rope scaling) holds it; null when the frequencies come from
+     * {@link #ropeScaling} or are unscaled.
+     */
+    private final double[] ropeFreqFactors;
 
     public static final class Llama3RopeScaling {
         public final double factor, lowFreqFactor, highFreqFactor;
@@ -60,7 +66,7 @@ public final class ModelConfig {
                        RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
                        int bosId, int eosId, int[] slidingWindows) {
         this(architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps, ropeTheta,
-                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, null);
+                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, (OptLayout) null);
     }
 
     /** @param opt OPT's layout, or null for a LLaMA-family decoder. */
@@ -68,6 +74,15 @@ public final class ModelConfig {
                        int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
                        RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
                        int bosId, int eosId, int[] slidingWindows, OptLayout opt) {
+        this(architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps, ropeTheta,
+                ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, slidingWindows, opt, null);
+    }
+
+    /** @param ropeFreqFactors head_dim/2 divisors of the rotary frequencies (GGUF rope_freqs), or null */
+    ModelConfig(String architecture, String modelType, int dim, int hiddenDim, int nLayers, int nHeads,
+                int nKvHeads, int headDim, int vocabSize, int maxSeqLen, float normEps, double ropeTheta,
+                RopeStyle ropeStyle, boolean tiedEmbeddings, boolean qkvBias, Llama3RopeScaling ropeScaling,
+                int bosId, int eosId, int[] slidingWindows, OptLayout opt, double[] ropeFreqFactors) {
         this.architecture = architecture;
         this.modelType = modelType;
         this.dim = dim;
@@ -101,7 +116,14 @@ public final class ModelConfig {
         if (this.slidingWindows.length != nLayers)
             throw new IllegalArgumentException(this.slidingWindows.length + " sliding windows for " + nLayers + " layers");
         for (int w : this.slidingWindows) if (w < 0) throw new ModelFormatException("sliding window " + w + " is negative");
+        if (ropeFreqFactors != null && ropeFreqFactors.length != headDim / 2)
+            throw new ModelFormatException(ropeFreqFactors.length + " rope frequency factors for head_dim " + headDim + " (expected " + headDim / 2 + ")");
+        if (ropeFreqFactors != null && ropeScaling != null) throw new IllegalArgumentException("both rope scaling and rope frequency factors");
+        this.ropeFreqFactors = ropeFreqFactors == null ? null : ropeFreqFactors.clone();
     }
+
+    /** The per-pair frequency divisors (GGUF rope_freqs), or null. */
+    public double[] ropeFreqFactors() { return ropeFreqFactors == null ? null : ropeFreqFactors.clone(); }
 
     /**
      * The config of a model with {@code layers} blocks: the first ones keep their windows, added ones
@@ -111,7 +133,7 @@ public final class ModelConfig {
         int[] w = new int[layers];
         for (int i = 0; i < layers; i++) w[i] = slidingWindows[Math.min(i, nLayers - 1)];
         return new ModelConfig(architecture, modelType, dim, hiddenDim, layers, nHeads, nKvHeads, headDim, vocabSize,
-                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, w, opt);
+                maxSeqLen, normEps, ropeTheta, ropeStyle, tiedEmbeddings, qkvBias, ropeScaling, bosId, eosId, w, opt, ropeFreqFactors);
     }
 
     /** Positions a query of layer {@code layer} (original index) sees, itself included; 0: all earlier positions. */
@@ -151,6 +173,7 @@ public final class ModelConfig {
         int half = headDim / 2;
         double[] inv = new double[half];
         for (int i = 0; i < half; i++) inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / headDim);
+        if (ropeFreqFactors != null) for (int i = 0; i < half; i++) inv[i] /= ropeFreqFactors[i];
         if (ropeScaling != null) {
             Llama3RopeScaling s = ropeScaling;
             double lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
@@ -174,7 +197,7 @@ public final class ModelConfig {
                     architecture, modelType, dim, hiddenDim, nLayers, nHeads, headDim, vocabSize, maxSeqLen, opt.describe());
         return String.format("%s (%s): dim %d, hidden %d, %d blocks, %d heads (%d KV), head_dim %d, vocab %d, rope_theta %.0f%s%s%s",
                 architecture, modelType, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta,
-                ropeScaling != null ? ", llama3 rope scaling x" + ropeScaling.factor : "",
+                ropeScaling != null ? ", llama3 rope scaling x" + ropeScaling.factor : ropeFreqFactors != null ? ", rope_freqs factors" : "",
                 qkvBias ? ", q/k/v bias" : "", describeWindows());
     }
 

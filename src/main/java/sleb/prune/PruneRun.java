@@ -61,6 +61,8 @@ public final class PruneRun {
     public List<ZeroShot.TaskData> zeroshot = new ArrayList<>();
     public Path export;
     public String exportFormat;
+    /** GGUF export tensor type (--outtype), null for auto. */
+    public String exportOutType;
     // the run file
     public Path out;
     public boolean resume;
@@ -114,7 +116,7 @@ public final class PruneRun {
         PruneChart.write(state, chart);
         state.chart = chart.getFileName().toString();
         if (export != null) {
-            Exporter.export(model, blocks, export, exportFormat, tokenizerPath);
+            Exporter.export(model, blocks, export, exportFormat, tokenizerPath, exportOutType);
             state.export = export.toString();
             System.out.println("exported: " + export);
         }

@@ -170,6 +170,8 @@ public final class ByteLevelBpe {
         model.addProperty("end_of_word_suffix", "");
         model.addProperty("fuse_unk", false);
         model.addProperty("byte_fallback", false);
+        // LLaMA-3: a word that is itself a token is emitted whole (transformers' tokenizer.json and llama.cpp's ignore_merges)
+        if (split == Split.LLAMA3) model.addProperty("ignore_merges", true);
         JsonObject v = new JsonObject();
         for (Map.Entry<String, Integer> e : vocab.entrySet()) v.addProperty(e.getKey(), e.getValue());
         model.add("vocab", v);

@@ -100,6 +100,8 @@ public final class Llama2cTokenizer implements Tokenizer {
 
     public String piece(int id) { return pieces[id]; }
 
+    public float score(int id) { return scores[id]; }
+
     @Override public int vocabSize() { return pieces.length; }
     @Override public int bosId() { return 1; }
     @Override public int eosId() { return 2; }

@@ -30,12 +30,50 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private int maxUserDefinedLength;
     private final int[] byteId = new int[256];
     private final ScoredBpe bpe;
-    private int unkId = 0, bosId = 1, eosId = 2;
-    private boolean byteFallback;
-    private boolean addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true;
+    private final int unkId, bosId, eosId;
+    private final boolean byteFallback;
+    private final boolean addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces;
+    private final boolean addsBos;
     private final String describe;
 
+    /** What a tokenizer.model or a GGUF "llama" vocabulary holds. */
+    private static final class Spec {
+        String[] pieces;
+        float[] scores;
+        int[] types;
+        int unkId = 0, bosId = 1, eosId = 2;
+        boolean byteFallback, addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true, addsBos = true;
+        String describe;
+    }
+
     public SentencePieceTokenizer(Path file) throws IOException {
+        this(parse(file));
+    }
+
+    /**
+     * A SentencePiece-style vocabulary as llama.cpp's "llama" (SPM) tokenizer reads it from GGUF metadata: pieces with
+     * U+2581 for spaces, scores, SentencePiece piece types (llama.cpp's token types have the same numbers). llama.cpp
+     * never removes extra whitespace; it falls back to byte pieces when the vocabulary has them.
+     */
+    public static SentencePieceTokenizer fromVocabulary(String[] pieces, float[] scores, int[] types, int unkId, int bosId, int eosId,
+                                                        boolean addsBos, boolean addSpacePrefix, String describe) {
+        Spec s = new Spec();
+        s.pieces = pieces.clone();
+        s.scores = scores.clone();
+        s.types = types.clone();
+        s.unkId = unkId;
+        s.bosId = bosId;
+        s.eosId = eosId;
+        s.addsBos = addsBos;
+        s.addDummyPrefix = addSpacePrefix;
+        s.removeExtraWhitespaces = false;
+        for (int t : types) if (t == BYTE) s.byteFallback = true;
+        s.describe = describe;
+        return new SentencePieceTokenizer(s);
+    }
+
+    private static Spec parse(Path file) throws IOException {
+        Spec spec = new Spec();
         byte[] all = Files.readAllBytes(file);
         List<String> ps = new ArrayList<>();
         List<Float> ss = new ArrayList<>();
@@ -73,10 +111,10 @@ public final class SentencePieceTokenizer implements Tokenizer {
                     switch (tt) {
                         case (3 << 3) -> modelType = (int) t.varint();
                         case (4 << 3) -> vocabSize = (int) t.varint();
-                        case (35 << 3) -> byteFallback = t.varint() != 0;
-                        case (40 << 3) -> unkId = (int) t.varint();
-                        case (41 << 3) -> bosId = (int) t.varint();
-                        case (42 << 3) -> eosId = (int) t.varint();
+                        case (35 << 3) -> spec.byteFallback = t.varint() != 0;
+                        case (40 << 3) -> spec.unkId = (int) t.varint();
+                        case (41 << 3) -> spec.bosId = (int) t.varint();
+                        case (42 << 3) -> spec.eosId = (int) t.varint();
                         default -> t.skip(tt & 7);
                     }
                 }
@@ -87,9 +125,9 @@ public final class SentencePieceTokenizer implements Tokenizer {
                     switch (nt) {
                         case (1 << 3) | 2 -> normalizer = n.string();
                         case (2 << 3) | 2 -> hasCharsMap = !n.string().isEmpty();
-                        case (3 << 3) -> addDummyPrefix = n.varint() != 0;
-                        case (4 << 3) -> removeExtraWhitespaces = n.varint() != 0;
-                        case (5 << 3) -> escapeWhitespaces = n.varint() != 0;
+                        case (3 << 3) -> spec.addDummyPrefix = n.varint() != 0;
+                        case (4 << 3) -> spec.removeExtraWhitespaces = n.varint() != 0;
+                        case (5 << 3) -> spec.escapeWhitespaces = n.varint() != 0;
                         default -> n.skip(nt & 7);
                     }
                 }
@@ -108,15 +146,34 @@ public final class SentencePieceTokenizer implements Tokenizer {
             throw new TokenizerException(file + " uses the SentencePiece normalizer '" + normalizer + "', which is not supported (only identity, as in LLaMA)");
 
         int n = ps.size();
-        pieces = ps.toArray(new String[0]);
-        scores = new float[n];
-        types = new int[n];
+        spec.pieces = ps.toArray(new String[0]);
+        spec.scores = new float[n];
+        spec.types = new int[n];
+        for (int i = 0; i < n; i++) {
+            spec.scores[i] = ss.get(i);
+            spec.types[i] = ts.get(i);
+        }
+        spec.describe = "SentencePiece BPE " + file.getFileName() + " (" + n + " pieces)";
+        return spec;
+    }
+
+    private SentencePieceTokenizer(Spec spec) {
+        unkId = spec.unkId;
+        bosId = spec.bosId;
+        eosId = spec.eosId;
+        byteFallback = spec.byteFallback;
+        addDummyPrefix = spec.addDummyPrefix;
+        removeExtraWhitespaces = spec.removeExtraWhitespaces;
+        escapeWhitespaces = spec.escapeWhitespaces;
+        addsBos = spec.addsBos;
+        int n = spec.pieces.length;
+        pieces = spec.pieces;
+        scores = spec.scores;
+        types = spec.types;
         Arrays.fill(byteId, -1);
         Map<String, Integer> mergeable = new HashMap<>();
         String[] mergeResults = new String[n];
         for (int i = 0; i < n; i++) {
-            scores[i] = ss.get(i);
-            types[i] = ts.get(i);
             String p = pieces[i];
             if (types[i] == NORMAL || types[i] == USER_DEFINED) {
                 mergeable.putIfAbsent(p, i);
@@ -133,7 +190,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
             }
         }
         bpe = new ScoredBpe(mergeResults, scores, mergeable);
-        describe = "SentencePiece BPE " + file.getFileName() + " (" + n + " pieces)";
+        describe = spec.describe;
     }
 
     private static int byteValue(String p) {
@@ -241,9 +298,17 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     public int type(int id) { return types[id]; }
 
+    public int unkId() { return unkId; }
+
+    /** Whether a space is prepended to the text (SentencePiece add_dummy_prefix, llama.cpp add_space_prefix). */
+    public boolean addsSpacePrefix() { return addDummyPrefix; }
+
+    /** Whether runs of spaces are collapsed and ends trimmed (SentencePiece remove_extra_whitespaces; llama.cpp never does). */
+    public boolean removesExtraWhitespaces() { return removeExtraWhitespaces; }
+
     @Override public int vocabSize() { return pieces.length; }
     @Override public int bosId() { return bosId; }
     @Override public int eosId() { return eosId; }
-    @Override public boolean addsBosByDefault() { return true; }
+    @Override public boolean addsBosByDefault() { return addsBos; }
     @Override public String describe() { return describe; }
 }

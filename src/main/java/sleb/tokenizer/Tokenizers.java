@@ -23,7 +23,8 @@ public final class Tokenizers {
     /**
      * Loads a tokenizer: vocab.json (with merges.txt beside it) is GPT-2 byte-level BPE ({@link ByteLevelBpe}),
      * other *.json is a Hugging Face tokenizer.json, *.bin is llama2.c (which needs the model's vocabulary size),
-     * anything else (tokenizer.model) is a SentencePiece protobuf or tiktoken text, told apart by content.
+     * a GGUF file (*.gguf or its magic) is the vocabulary in its metadata ({@link GgufVocab}), anything else
+     * (tokenizer.model) is a SentencePiece protobuf or tiktoken text, told apart by content.
      * A directory means the tokenizer found in it by {@link #findBeside}.
      */
     public static Tokenizer load(Path path, int modelVocabSize) {
@@ -36,7 +37,9 @@ public final class Tokenizers {
         String name = path.getFileName().toString().toLowerCase();
         Tokenizer t;
         try {
-            if (name.equals("vocab.json")) {
+            if (GgufVocab.isGguf(path)) {
+                t = GgufVocab.read(path).tokenizer();
+            } else if (name.equals("vocab.json")) {
                 t = ByteLevelBpe.fromFiles(path);
             } else if (name.endsWith(".json")) {
                 t = new HfJsonTokenizer(path);
@@ -83,8 +86,10 @@ public final class Tokenizers {
      * The tokenizer beside a model, or null. For a Hugging Face directory (or a file in one): tokenizer.json,
      * then tokenizer.model, then a llama2.c tokenizer.bin, then vocab.json when merges.txt is beside it (OPT), or a single tok*.bin (what `sleb export --format hf` copies
      * from a llama2.c source). For a llama2.c checkpoint: tokenizer.bin, then tok{vocab}.bin in the same directory.
+     * For a GGUF file: the file itself (its metadata holds the vocabulary).
      */
     public static Path findBeside(Path modelPath) {
+        if (GgufVocab.isGguf(modelPath)) return modelPath; // a GGUF model carries its tokenizer
         Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
         if (dir == null) return null;
         boolean llama2c = Files.isRegularFile(modelPath) && modelPath.getFileName().toString().toLowerCase().endsWith(".bin");
@@ -103,6 +108,8 @@ public final class Tokenizers {
             Path p = dir.resolve(n);
             if (Files.isRegularFile(p)) return p;
         }
+        Path gguf = dir.resolve(sleb.model.Exporter.GGUF_FILE);
+        if (!llama2c && Files.isDirectory(modelPath) && !Files.exists(dir.resolve("config.json")) && Files.isRegularFile(gguf)) return gguf;
         return onlyTokBin(dir);
     }
 
