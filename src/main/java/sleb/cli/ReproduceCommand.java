@@ -107,19 +107,18 @@ public final class ReproduceCommand implements Callable<Integer> {
         ReproduceState state = ReproduceState.open(out, s.toMap());
         List<Cell> todo = new ArrayList<>();
         for (Cell c : plan.cells) if (CellStatus.of(c) != CellStatus.DONE) todo.add(c);
-        if (!todo.isEmpty() && state.secondsPerUnit() == 0) state.probe_seconds_per_unit = probe(entries.get(todo.get(0).model()), s);
+        if (!todo.isEmpty() && !state.probed()) probe(entries.get(todo.get(0).model()), s, state);
         printPlan(plan, state, todo);
         if (planOnly) return 0;
         Files.createDirectories(out);
         state.save(out);
-        double remaining = 0;
-        for (Cell c : todo) remaining += c.units();
         int i = 0;
         for (Cell c : todo) {
             i++;
             ModelEntry m = entries.get(c.model());
             System.err.printf("%n[%d/%d] %s, %s: %s (est. %s; whole run: %s left)%n", i, todo.size(), m.label(), Cell.method(c.ratio()), c.kind().title,
-                    CostEstimate.duration(c.units() * state.secondsPerUnit()), CostEstimate.duration(remaining * state.secondsPerUnit()));
+                    CostEstimate.duration(state.estimateSeconds(c)), CostEstimate.duration(remainingSeconds(state, todo.subList(i - 1, todo.size()))));
+            double estimate = state.probeEstimate(c);
             long t0 = System.nanoTime();
             try {
                 runCell(plan, m, c);
@@ -127,8 +126,7 @@ public final class ReproduceCommand implements Callable<Integer> {
                 throw new UsageException("cell " + c.id(m.label()) + " failed: " + Main.userMessage(e)
                         + "; what finished is saved in " + out + ": fix this and rerun the same `sleb reproduce` to continue");
             }
-            state.cellDone(c.id(m.label()), (System.nanoTime() - t0) / 1e9, c.units());
-            remaining -= c.units();
+            state.cellDone(c.id(m.label()), (System.nanoTime() - t0) / 1e9, estimate);
             state.save(out);
             new Tables(plan, out).write();
         }
@@ -235,19 +233,32 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
     }
 
-    /** Seconds per work unit: one forward of min(seqlen, 256) tokens through every block of the model, after a warm-up. */
-    private double probe(ModelEntry e, ReproduceSettings s) throws Exception {
+    /**
+     * Measures the machine for the estimate: the seconds to load the model onto the backend, and the seconds per work
+     * unit of a forward of min(seqlen, 256) tokens through every block (the fastest of three).
+     */
+    private static void probe(ModelEntry e, ReproduceSettings s, ReproduceState state) throws Exception {
         int len = Math.min(s.seqlen, 256);
         int[][] tokens = new int[1][len];
         for (int t = 0; t < len; t++) tokens[0][t] = (t * 7919) % e.config().vocabSize;
         int[] all = BlockSelection.dense(e.config().nLayers).kept();
+        long t0 = System.nanoTime();
         try (Model model = ModelLoader.load(e.path()); Backend be = Backends.open(s.device); LoadedModel lm = be.load(model)) {
-            lm.nll(new int[][] {java.util.Arrays.copyOf(tokens[0], Math.min(len, 16))}, all);
-            long t0 = System.nanoTime();
-            lm.nll(tokens, all);
-            double sec = (System.nanoTime() - t0) / 1e9;
-            return sec / ((double) len * e.config().nLayers * e.config().blockParams());
+            state.probe_load_seconds = (System.nanoTime() - t0) / 1e9;
+            double sec = Double.POSITIVE_INFINITY;
+            for (int run = 0; run < 3; run++) { // the fastest of three: the first runs include the JIT's warm-up
+                long t1 = System.nanoTime();
+                lm.nll(tokens, all);
+                sec = Math.min(sec, (System.nanoTime() - t1) / 1e9);
+            }
+            state.probe_seconds_per_unit = sec / ((double) len * e.config().nLayers * e.config().blockParams());
         }
+    }
+
+    private static double remainingSeconds(ReproduceState state, List<Cell> cells) {
+        double t = 0;
+        for (Cell c : cells) t += state.estimateSeconds(c);
+        return t;
     }
 
     private void printPlan(ReproducePlan plan, ReproduceState state, List<Cell> todo) {
@@ -268,10 +279,9 @@ public final class ReproduceCommand implements Callable<Integer> {
         System.err.println("  zero-shot: " + (names.isEmpty() ? "no task files" : String.join(", ", names)) + (missing.isEmpty() ? "" : "; no data: " + String.join(", ", missing)));
         System.err.println("  latency: " + (s.bench ? "prompt 1x2048 and generation 64x(64+128), dense against pruned, on " + s.device : "skipped (--no-bench)"));
         if (!s.deviations().isEmpty()) System.err.println("  differs from the paper: " + String.join("; ", s.deviations()));
-        double units = 0;
-        for (Cell c : todo) units += c.units();
         System.err.printf(Locale.ROOT, "  cells: %d, %d done, %d to run; estimated time %s (%s)%n", plan.cells.size(), plan.cells.size() - todo.size(), todo.size(),
-                CostEstimate.duration(units * state.secondsPerUnit()), state.cells.isEmpty() ? "from a probe forward on this machine" : "from the cells timed so far");
+                CostEstimate.duration(remainingSeconds(state, todo)), state.cells.isEmpty() ? "from a probe load and forward on this machine"
+                        : "from a probe forward, corrected by the cells timed so far");
     }
 
     private static String describeData(ReproducePlan plan) {

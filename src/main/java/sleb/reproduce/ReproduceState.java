@@ -20,9 +20,10 @@ public final class ReproduceState {
     public String tool = "SLEB-J 0.1.0";
     public String status = "running";
     public Map<String, Object> settings = new LinkedHashMap<>();
-    /** Seconds per work unit of the probe forward ({@link CostEstimate}). */
+    /** Seconds per work unit of the probe forward ({@link CostEstimate}), and the seconds its model took to load. */
     public double probe_seconds_per_unit;
-    /** Cell id → {seconds, units} for cells finished by a run of this command. */
+    public double probe_load_seconds;
+    /** Cell id → {seconds taken, seconds the probe estimated} for cells finished by a run of this command. */
     public Map<String, Map<String, Double>> cells = new LinkedHashMap<>();
 
     public static final String FILE = "reproduce.json";
@@ -59,21 +60,36 @@ public final class ReproduceState {
         return old;
     }
 
-    public void cellDone(String id, double seconds, double units) {
+    public void cellDone(String id, double seconds, double estimate) {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("seconds", seconds);
-        m.put("units", units);
+        m.put("estimate", estimate);
         cells.put(id, m);
     }
 
-    /** Measured seconds per unit over the cells timed so far, or the probe's when none is. */
-    public double secondsPerUnit() {
-        double s = 0, u = 0;
+    /** Whether a probe has measured this machine yet. */
+    public boolean probed() { return probe_seconds_per_unit > 0; }
+
+    /**
+     * A cell's time: loading the model once plus its work at the probe's rate, scaled by how the cells timed so far
+     * compared with their own estimates (1 before any is timed).
+     */
+    public double estimateSeconds(Cell c) {
+        return probeEstimate(c) * correction();
+    }
+
+    /** The estimate from the probe alone: one model load plus the cell's units at the probe's rate. */
+    public double probeEstimate(Cell c) {
+        return probe_load_seconds + c.units() * probe_seconds_per_unit;
+    }
+
+    private double correction() {
+        double taken = 0, estimated = 0;
         for (Map<String, Double> m : cells.values()) {
-            s += m.get("seconds");
-            u += m.get("units");
+            taken += m.get("seconds");
+            estimated += m.getOrDefault("estimate", 0.0);
         }
-        return u > 0 && s > 0 ? s / u : probe_seconds_per_unit;
+        return taken > 0 && estimated > 0 ? taken / estimated : 1;
     }
 
     public void save(Path dir) throws IOException {
