@@ -182,7 +182,8 @@ public final class BenchCommand implements Callable<Integer> {
                 System.err.println("note: " + (proto.promptLen + proto.genLen) + " positions is more than the model's max_position_embeddings " + cfg.maxSeqLen + "; timed anyway");
             BenchReport r = new BenchReport();
             r.ranOn(be, peakGflops, peakGbs); // probes the peaks not given, before the model is uploaded
-            System.err.println(proto.describe() + "; " + p.iters + " timed iterations per variant after " + p.warmup + " warm-up, variants alternating");
+            // the protocol itself heads the results table on stdout; stderr says how it is timed
+            System.err.println("timing: " + p.iters + " timed iteration" + (p.iters == 1 ? "" : "s") + " per variant after " + p.warmup + " warm-up, variants alternating");
             try (LoadedModel lm = be.load(m)) {
                 m = null; // a synthetic model's staging tensors can go once the backend holds its copy
                 BenchRunner.run(lm, proto, variants, p.warmup, p.iters, seed, quiet ? line -> { } : System.err::println);

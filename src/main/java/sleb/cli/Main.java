@@ -11,7 +11,7 @@ import sleb.util.UsageException;
 @Command(name = "sleb", mixinStandardHelpOptions = true, version = "SLEB-J 0.1.0",
         description = "Remove transformer blocks from LLaMA-family models with SLEB, and measure the result.",
         subcommands = {PruneCommand.class, ExportCommand.class, EvalCommand.class, ZeroShotCommand.class, BenchCommand.class,
-                SynthCommand.class, InfoCommand.class, GenerateCommand.class, TokenizeCommand.class})
+                SynthCommand.class, InfoCommand.class, GenerateCommand.class, TokenizeCommand.class, ReproduceCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     /** No command: the usage goes to stderr and the exit code is 2, as for any other incomplete command line. */
     @Override

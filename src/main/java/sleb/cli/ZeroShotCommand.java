@@ -75,7 +75,9 @@ public final class ZeroShotCommand implements Callable<Integer> {
         for (String s : taskFiles) {
             int eq = s.indexOf('=');
             if (eq <= 0 || eq == s.length() - 1) throw new UsageException("--task-file expects NAME=PATH (e.g. piqa=valid.jsonl), got '" + s + "'");
-            files.put(Task.parse(s.substring(0, eq)), Paths.get(s.substring(eq + 1)));
+            Task t = Task.parse(s.substring(0, eq));
+            if (files.containsKey(t)) throw new UsageException("--task-file names " + t.id + " twice; give one file per task");
+            files.put(t, Paths.get(s.substring(eq + 1)));
         }
         List<Task> list = new ArrayList<>();
         for (String t : tasks) {

@@ -85,9 +85,11 @@ public final class BlockSearch {
     public static void check(int nLayers, int remove, int early, int latter) {
         if (remove < 1) throw new UsageException("--num-remove-blocks must be at least 1 (or give --remove-ratio)");
         if (early < 0 || latter < 0) throw new UsageException("--early-barrier and --latter-barrier must be 0 or more");
-        if (remove >= nLayers) throw new UsageException("--num-remove-blocks " + remove + " would leave no block of this model's " + nLayers + "; remove at most " + (nLayers - 1));
         int firstPhase = nLayers - early - latter;
         int maxRemove = Math.min(nLayers - 1, Math.max(0, firstPhase));
+        if (remove >= nLayers)
+            throw new UsageException("--num-remove-blocks " + remove + " would leave no block of this model's " + nLayers + "; remove at most " + maxRemove
+                    + (maxRemove < nLayers - 1 ? " (barriers: early " + early + ", latter " + latter + ")" : ""));
         if (remove > maxRemove)
             throw new UsageException("cannot remove " + remove + " blocks: the model has " + nLayers + " blocks and the barriers (early " + early + ", latter " + latter
                     + ") leave " + Math.max(0, firstPhase) + " candidates, so at most " + maxRemove + " can be removed; lower --num-remove-blocks or the barriers");

@@ -28,7 +28,9 @@ public class PruneCliErrorsTest {
     public void tooManyRemovals() throws Exception {
         Path out = Files.createTempDirectory("prune-err").resolve("run.json");
         refused(CliRun.run(base(out, "--num-remove-blocks", "4")), "leave 3 candidates, so at most 3 can be removed");
-        refused(CliRun.run(base(out, "--num-remove-blocks", "5", "--early-barrier", "0", "--latter-barrier", "0")), "would leave no block");
+        refused(CliRun.run(base(out, "--num-remove-blocks", "5", "--early-barrier", "0", "--latter-barrier", "0")), "would leave no block of this model's 5; remove at most 4");
+        // with the default barriers (1 and 1) the limit is 3, and the message must say 3, not 4
+        refused(CliRun.run(base(out, "--num-remove-blocks", "5")), "remove at most 3 (barriers: early 1, latter 1)");
         refused(CliRun.run(base(out, "--num-remove-blocks", "0")), "--num-remove-blocks must be at least 1, got 0");
     }
 

@@ -22,6 +22,8 @@ public class ZeroShotCliTest {
             {"missing task file", new String[] {"--tasks", "hellaswag", "--data-dir", empty.toString()}, "task file for hellaswag not found"},
             {"missing --task-file", new String[] {"--tasks", "piqa", "--task-file", "piqa=/nonexistent/valid.jsonl"}, "/nonexistent/valid.jsonl"},
             {"bad --task-file", new String[] {"--tasks", "piqa", "--task-file", "piqa"}, "NAME=PATH"},
+            {"--task-file twice for one task", new String[] {"--tasks", "piqa", "--task-file", "piqa=" + data + "/piqa/valid.jsonl",
+                "--task-file", "piqa=" + data + "/arc/ARC-Easy-Dev.jsonl"}, "--task-file names piqa twice"},
             {"task listed twice", new String[] {"--tasks", "piqa,piqa", "--data-dir", data}, "listed twice"},
             {"block out of range", new String[] {"--tasks", "piqa", "--data-dir", data, "--remove", "5"}, "not a block"},
         };
