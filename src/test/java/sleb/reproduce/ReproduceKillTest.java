@@ -17,17 +17,19 @@ import sleb.SharedData;
 
 /**
  * `sleb reproduce` SIGKILLed at random moments (a child JVM, killed with destroyForcibly) and rerun until it finishes
- * gives the same tables as a run never interrupted: every perplexity and accuracy bit-identical, every removal order
+ * on stories260K and the pre-LN OPT fixture gives the same tables as a run never interrupted: every perplexity and accuracy bit-identical, every removal order
  * the same, every cell filled or marked. The latency protocols are off here (--no-bench), since their figures are
  * timings and differ between any two runs; {@link ReproduceRunTest} covers them.
  */
 public class ReproduceKillTest {
     private Path dir, calib, wiki;
-    private String model;
+    private String model, opt, tok;
 
     @BeforeClass
     public void setUp() throws Exception {
         model = SharedData.require("models/stories260K/stories260K.bin").toString();
+        opt = SharedData.require("models/opt-tiny/opt-tiny-preln").toString();
+        tok = SharedData.require("models/stories260K/tok512.bin").toString();
         SharedData.require("data/zeroshot/piqa/valid.jsonl");
         dir = Files.createTempDirectory("reproduce-kill");
         calib = dir.resolve("calib.txt");
@@ -37,7 +39,7 @@ public class ReproduceKillTest {
     }
 
     private List<String> args(Path out) {
-        return new ArrayList<>(List.of("reproduce", "--models", model, "--calib", calib.toString(), "--wikitext2", wiki.toString(),
+        return new ArrayList<>(List.of("reproduce", "--models", model + "," + opt, "--tokenizer", tok, "--calib", calib.toString(), "--wikitext2", wiki.toString(),
                 "--zeroshot-dir", SharedData.path("data/zeroshot").toString(), "--ratios", "0.2,0.4", "--seqlen", "64", "--nsamples", "4",
                 "--eval-max-windows", "6", "--zeroshot-limit", "12", "--no-bench", "--device", "cpu", "--quiet", "--out", out.toString()));
     }
