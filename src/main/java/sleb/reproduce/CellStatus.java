@@ -16,10 +16,17 @@ public enum CellStatus {
 
     public static CellStatus of(Cell c) throws IOException {
         if (!Files.isRegularFile(c.out())) return NOT_STARTED;
-        if (c.kind() == Cell.Kind.BENCH_PROMPT || c.kind() == Cell.Kind.BENCH_GENERATE) return DONE;
-        String status = read(c.out()).get("status").getAsString();
-        boolean done = c.kind() == Cell.Kind.PRUNE ? status.equals("selected") || status.equals("done") : status.equals("done");
-        return done ? DONE : PARTIAL;
+        return results(c.out(), c.kind()) != null ? DONE : PARTIAL;
+    }
+
+    /** The results file of a cell of this kind once the cell is done, else null (absent or begun). */
+    public static JsonObject results(Path f, Cell.Kind kind) throws IOException {
+        if (!Files.isRegularFile(f)) return null;
+        JsonObject o = read(f);
+        if (kind == Cell.Kind.BENCH_PROMPT || kind == Cell.Kind.BENCH_GENERATE) return o;
+        String status = o.get("status").getAsString();
+        boolean done = kind == Cell.Kind.PRUNE ? status.equals("selected") || status.equals("done") : status.equals("done");
+        return done ? o : null;
     }
 
     /** A results file as JSON; a file that is not one is a user-facing error naming it. */

@@ -47,7 +47,7 @@ public final class Tables {
         PaperValues.PaperModel p = m.paper();
         List<Integer> removed = removed(m, r);
         String method = Cell.method(r);
-        JsonObject eval = done(cellFile(m, r, Cell.Kind.EVAL));
+        JsonObject eval = CellStatus.results(cellFile(m, r, Cell.Kind.EVAL), Cell.Kind.EVAL);
         for (String ds : List.of("c4", "wikitext2")) {
             double published = ds.equals("c4") && p != null ? PaperValues.PaperModel.at(p.c4Ppl(), r) : Double.NaN;
             String metric = ds.equals("c4") ? "C4 perplexity" : "WikiText-2 perplexity";
@@ -60,7 +60,7 @@ public final class Tables {
                 : p.promptLatencyMs()[0] / PaperValues.PaperModel.at(p.promptLatencyMs(), r);
         speed("table1", "throughput improvement (generation 64x(64+128))", m, r, removed, Cell.Kind.BENCH_GENERATE, pubThroughput);
 
-        JsonObject zs = done(cellFile(m, r, Cell.Kind.ZEROSHOT));
+        JsonObject zs = CellStatus.results(cellFile(m, r, Cell.Kind.ZEROSHOT), Cell.Kind.ZEROSHOT);
         double published = p == null ? Double.NaN : PaperValues.PaperModel.at(p.meanAccuracy(), r);
         if (plan.tasks.isEmpty()) add("table2", "mean zero-shot accuracy (%)", m, method, r, removed, Double.NaN, published, "no data");
         else if (zs == null) add("table2", "mean zero-shot accuracy (%)", m, method, r, removed, Double.NaN, published, "not run yet");
@@ -86,12 +86,11 @@ public final class Tables {
             add(table, metric, m, method, r, removed, 1.0, published, "");
             return;
         }
-        Path f = cellFile(m, r, kind);
-        if (!Files.isRegularFile(f)) {
+        JsonObject b = CellStatus.results(cellFile(m, r, kind), kind);
+        if (b == null) {
             add(table, metric, m, method, r, removed, Double.NaN, published, "not run yet");
             return;
         }
-        JsonObject b = CellStatus.read(f);
         JsonObject check = b.getAsJsonObject("check");
         String status = "";
         if (check != null && !check.get("trustworthy").getAsBoolean()) {
@@ -137,18 +136,10 @@ public final class Tables {
     private List<Integer> removed(ModelEntry m, double r) throws IOException {
         List<Integer> out = new ArrayList<>();
         if (r == 0) return out;
-        JsonObject run = done(cellFile(m, r, Cell.Kind.PRUNE));
+        JsonObject run = CellStatus.results(cellFile(m, r, Cell.Kind.PRUNE), Cell.Kind.PRUNE);
         if (run == null) return null;
         for (JsonElement e : run.getAsJsonArray("removal_order")) out.add(e.getAsInt());
         return out;
-    }
-
-    /** The results file if its cell is done, else null. */
-    private static JsonObject done(Path f) throws IOException {
-        if (!Files.isRegularFile(f)) return null;
-        JsonObject o = CellStatus.read(f);
-        String st = o.has("status") ? o.get("status").getAsString() : "done";
-        return st.equals("done") || st.equals("selected") ? o : null;
     }
 
     private void add(String table, String metric, ModelEntry m, String method, double r, List<Integer> removed, double measured, double published, String status) {
