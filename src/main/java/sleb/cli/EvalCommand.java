@@ -120,12 +120,7 @@ public final class EvalCommand implements Callable<Integer> {
                                 st.partialWindows(spec.name), st.partialNll(spec.name), st.partialNll2(spec.name), cp);
                         System.out.printf("%s: ppl %.4f +/- %.5f (llama.cpp protocol: tokens %d, chunks %d, n_ctx %d, scored %d, %.0f tokens/s)%n",
                                 r.dataset, r.ppl, r.pplStderr, r.tokens, r.chunks, r.nCtx, r.scored, r.tokensPerSecond);
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("dataset", r.dataset);
-                        row.put("path", spec.path.toString());
-                        row.putAll(r.toJson());
-                        st.finish(row);
-                        results.save(st);
+                        finish(st, spec, r.dataset, r.toJson());
                         continue;
                     }
                     int[][] windows = TokenStream.evalWindows(spec, tok, addBos, seqlen, windowLimit);
@@ -134,17 +129,22 @@ public final class EvalCommand implements Callable<Integer> {
                     Perplexity.Result r = Perplexity.run(lm, spec.name, windows, keep, b, !quiet, start, st.partialNll(spec.name), cp);
                     System.out.printf("%s: ppl %.4f (tokens %d, windows %d, seqlen %d, %.0f tokens/s)%n",
                             r.dataset, r.ppl, r.tokens, r.windows, r.seqlen, r.tokensPerSecond);
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("dataset", r.dataset);
-                    row.put("path", spec.path.toString());
-                    row.putAll(r.toJson());
-                    st.finish(row);
-                    results.save(st);
+                    finish(st, spec, r.dataset, r.toJson());
                 }
             }
             st.status = "done";
             results.save(st);
         }
         return 0;
+    }
+
+    /** One finished dataset: its row (name, file, the protocol's figures) added to the results and saved. */
+    private void finish(ResultsFile st, TextDatasets.Spec spec, String dataset, Map<String, Object> figures) throws java.io.IOException {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("dataset", dataset);
+        row.put("path", spec.path.toString());
+        row.putAll(figures);
+        st.finish(row);
+        results.save(st);
     }
 }
