@@ -1,6 +1,8 @@
 package sleb.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sleb.util.Parallel;
 
@@ -18,7 +20,9 @@ public final class MatMul {
     private static final int L = S.length();
     private static final int NR = WeightMatrix.NR;
     private static final int X_CHUNK = 64;   // rows of x per task
-    private static final int KC = 512;       // k per slice: 64 rows of x and a panel slice, 128 KiB each at 512-bit
+    private static final int KC = 512;
+    private static final float F16_SCALE = WeightMatrix.F16_SCALE;
+    private static final int DIRECT_ROWS = 4; // fewer rows read 16-bit panels directly; more share one widened tile       // k per slice: 64 rows of x and a panel slice, 128 KiB each at 512-bit
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {}
@@ -41,6 +45,10 @@ public final class MatMul {
 
     /** Rows [i0,i1) of x times panel q of W, single-threaded. */
     static void panel(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc) {
+        if (w.f32 == null && i1 - i0 < DIRECT_ROWS) {
+            direct16(x, xOff, i0, i1, w, q, k, out, outOff, os, acc);
+            return;
+        }
         float[] wa;
         int wo;
         if (w.f32 != null) {
@@ -64,6 +72,28 @@ public final class MatMul {
             for (int i = i0; i < i1; i++) {
                 int o = outOff + i * os + j, so = (i - i0) * NR;
                 for (int c = 0; c < cols; c++) out[o + c] = acc ? out[o + c] + t[so + c] : t[so + c];
+            }
+        }
+    }
+
+    /**
+     * Fewer than DIRECT_ROWS rows (decoding) against a 16-bit panel: each row streams the packed panel and
+     * widens in registers, so the weights cross the memory bus once, at 2 bytes each.
+     */
+    private static void direct16(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc) {
+        int j = q * NR, cols = Math.min(NR, w.rows - j), wo = q * k * (NR / 2);
+        boolean bf = w.dtype == sleb.model.DType.BF16;
+        for (int i = i0; i < i1; i++) {
+            int xo = xOff + i * k;
+            if (cols == NR) {
+                if (bf) kernel1Bf16(x, xo, k, w.packed, wo, out, outOff + i * os + j, acc);
+                else kernel1F16(x, xo, k, w.packed, wo, out, outOff + i * os + j, acc);
+            } else {
+                float[] t = PARTIAL.get();
+                if (bf) kernel1Bf16(x, xo, k, w.packed, wo, t, 0, false);
+                else kernel1F16(x, xo, k, w.packed, wo, t, 0, false);
+                int o = outOff + i * os + j;
+                for (int c = 0; c < cols; c++) out[o + c] = acc ? out[o + c] + t[c] : t[c];
             }
         }
     }
@@ -122,6 +152,80 @@ public final class MatMul {
         c30.intoArray(out, o3); c31.intoArray(out, o3 + L); c32.intoArray(out, o3 + 2 * L); c33.intoArray(out, o3 + 3 * L);
     }
 
+    // The 16-bit single-row kernels run two accumulator sets (even and odd k), so a step does not wait on
+    // the previous step's FMA latency; each packed int vector is widened and used before the next is loaded,
+    // which keeps the live vectors within 16 registers.
+    private static void kernel1Bf16(float[] x, int xo, int k, int[] w, int wo, float[] out, int oo, boolean acc) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int h = k / 2, second = h * (NR / 2);
+        for (int p = 0; p < h; p++) {
+            int wp = wo + p * (NR / 2);
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
+            IntVector u = IntVector.fromArray(WeightMatrix.IS, w, wp);
+            c0 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c0);
+            c1 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), c1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + L);
+            c2 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c2);
+            c3 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), c3);
+            a = FloatVector.broadcast(S, x[xo + h + p]);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + second);
+            d0 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), d0);
+            d1 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), d1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + second + L);
+            d2 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), d2);
+            d3 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), d3);
+        }
+        if ((k & 1) != 0) {
+            int p = k - 1, wp = wo + p * (NR / 2);
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
+            IntVector u = IntVector.fromArray(WeightMatrix.IS, w, wp);
+            c0 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c0);
+            c1 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), c1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + L);
+            c2 = a.fma(u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c2);
+            c3 = a.fma(u.and(0xffff0000).reinterpretAsFloats(), c3);
+        }
+        c0 = c0.add(d0); c1 = c1.add(d1); c2 = c2.add(d2); c3 = c3.add(d3);
+        if (acc) {
+            c0 = c0.add(FloatVector.fromArray(S, out, oo)); c1 = c1.add(FloatVector.fromArray(S, out, oo + L));
+            c2 = c2.add(FloatVector.fromArray(S, out, oo + 2 * L)); c3 = c3.add(FloatVector.fromArray(S, out, oo + 3 * L));
+        }
+        c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
+    }
+
+    private static void kernel1F16(float[] x, int xo, int k, int[] w, int wo, float[] out, int oo, boolean acc) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int h = k / 2, second = h * (NR / 2);
+        for (int p = 0; p < h; p++) {
+            int wp = wo + p * (NR / 2);
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
+            IntVector u = IntVector.fromArray(WeightMatrix.IS, w, wp);
+            c0 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), c0);
+            c1 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), c1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + L);
+            c2 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), c2);
+            c3 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), c3);
+            a = FloatVector.broadcast(S, x[xo + h + p]);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + second);
+            d0 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), d0);
+            d1 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), d1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + second + L);
+            d2 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), d2);
+            d3 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), d3);
+        }
+        if ((k & 1) != 0) {
+            int p = k - 1, wp = wo + p * (NR / 2);
+            FloatVector a = FloatVector.broadcast(S, x[xo + p]);
+            IntVector u = IntVector.fromArray(WeightMatrix.IS, w, wp);
+            c0 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), c0);
+            c1 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), c1);
+            u = IntVector.fromArray(WeightMatrix.IS, w, wp + L);
+            c2 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), c2);
+            c3 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), c3);
+        }
+        store4(out, oo, acc, c0.add(d0), c1.add(d1), c2.add(d2), c3.add(d3));
+    }
+
     private static void kernel1(float[] x, int xo, int k, float[] w, int wo, float[] out, int oo, boolean acc) {
         FloatVector c0, c1, c2, c3;
         if (acc) {
@@ -137,6 +241,15 @@ public final class MatMul {
             c1 = a.fma(FloatVector.fromArray(S, w, wp + L), c1);
             c2 = a.fma(FloatVector.fromArray(S, w, wp + 2 * L), c2);
             c3 = a.fma(FloatVector.fromArray(S, w, wp + 3 * L), c3);
+        }
+        c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
+    }
+
+    /** out[oo .. oo+NR) = (or +=) the four vectors. */
+    private static void store4(float[] out, int oo, boolean acc, FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3) {
+        if (acc) {
+            c0 = c0.add(FloatVector.fromArray(S, out, oo)); c1 = c1.add(FloatVector.fromArray(S, out, oo + L));
+            c2 = c2.add(FloatVector.fromArray(S, out, oo + 2 * L)); c3 = c3.add(FloatVector.fromArray(S, out, oo + 3 * L));
         }
         c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
     }

@@ -1,0 +1,107 @@
+package sleb.backend.cpu;
+
+import static org.testng.Assert.assertEquals;
+import static org.testng.Assert.assertTrue;
+
+import java.util.SplittableRandom;
+import org.testng.annotations.Test;
+import sleb.model.DType;
+import sleb.model.Tensor;
+import sleb.util.Parallel;
+
+/**
+ * MatMul on fp32, bf16 and fp16 weights against a float64 dot product of the same (dtype-rounded) weights,
+ * through both 16-bit paths: fewer than four rows read the packed panel directly (decoding), more widen it
+ * into a tile (prompts). Bound: fp32 accumulation of k products, |error| <= k * 2^-24 * sum |x_p w_p|
+ * (the standard recursive-summation bound, FMA or not), which a wrong lane, row or half of a packed int
+ * exceeds by orders of magnitude.
+ */
+public class MatMulDtypesTest {
+    private static final DType[] DTYPES = {DType.F32, DType.BF16, DType.F16};
+
+    private static float round(DType dt, float v) {
+        switch (dt) {
+            case BF16: return DType.bf16ToFloat(DType.floatToBf16(v));
+            case F16: return DType.f16ToFloat(DType.floatToF16(v));
+            default: return v;
+        }
+    }
+
+    @Test
+    public void everyShapeAndDtypeMatchesFloat64() {
+        int nr = WeightMatrix.NR;
+        int[][] shapes = {{1, 1, 1}, {1, 70, 33}, {1, 2 * nr + 3, 100}, {2, 130, 50}, {3, 5, 7}, {4, 65, 9}, {9, 70, 1100},
+                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}};
+        SplittableRandom r = new SplittableRandom(11);
+        try (Parallel par = new Parallel(2)) {
+            for (DType dt : DTYPES) {
+                for (int[] s : shapes) {
+                    int n = s[0], m = s[1], k = s[2];
+                    float[] x = new float[n * k], w = new float[m * k];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() * (r.nextInt(8) == 0 ? 1e-6 : 1));
+                    WeightMatrix wm = WeightMatrix.of(Tensor.ofFloats("w", dt, new long[] {m, k}, w));
+                    for (boolean acc : new boolean[] {false, true}) {
+                        float[] out = new float[n * m];
+                        java.util.Arrays.fill(out, acc ? 0.5f : Float.NaN); // without acc every output must be overwritten
+                        MatMul.apply(par, x, 0, n, wm, out, 0, m, acc);
+                        for (int i = 0; i < n; i++) {
+                            for (int j = 0; j < m; j++) {
+                                double want = acc ? 0.5 : 0, mag = acc ? 0.5 : 0;
+                                for (int p = 0; p < k; p++) {
+                                    double t = (double) x[i * k + p] * round(dt, w[j * k + p]);
+                                    want += t;
+                                    mag += Math.abs(t);
+                                }
+                                double bound = (k + 1) * 0x1p-24 * mag + 1e-30;
+                                assertTrue(Math.abs(out[i * m + j] - want) <= bound, dt + " n=" + n + " m=" + m + " k=" + k + " acc=" + acc
+                                        + " row " + i + " col " + j + ": " + out[i * m + j] + " vs " + want + " (bound " + bound + ")");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Every finite fp16 bit pattern and a spread of bf16 ones (subnormals, extremes, -0) widen exactly on both paths. */
+    @Test
+    public void sixteenBitWideningIsExact() {
+        for (DType dt : new DType[] {DType.F16, DType.BF16}) {
+            java.util.List<Short> finite = new java.util.ArrayList<>();
+            for (int b = 0; b < 65536; b++) {
+                short h = (short) b;
+                float f = dt == DType.F16 ? DType.f16ToFloat(h) : DType.bf16ToFloat(h);
+                if (Float.isFinite(f) && (dt == DType.F16 || b % 7 == 0 || (b & 0x7f80) == 0)) finite.add(h);
+            }
+            int k = 64, m = (finite.size() + k - 1) / k;
+            float[] w = new float[m * k];
+            for (int i = 0; i < w.length; i++) {
+                short h = finite.get(i % finite.size());
+                w[i] = dt == DType.F16 ? DType.f16ToFloat(h) : DType.bf16ToFloat(h);
+            }
+            WeightMatrix wm = WeightMatrix.of(Tensor.ofFloats("w", dt, new long[] {m, k}, w));
+            float[] row = new float[k];
+            for (int j = 0; j < m; j++) {
+                wm.widenRow(j, row, 0);
+                for (int p = 0; p < k; p++) assertEquals(Float.floatToRawIntBits(row[p]), Float.floatToRawIntBits(w[j * k + p]), dt + " widenRow " + j + "," + p);
+            }
+            // one-hot rows of x pick column p of W: exact products, so each output is W[j][p] itself
+            try (Parallel par = new Parallel(2)) {
+                for (int n : new int[] {1, 8}) {
+                    for (int p0 = 0; p0 < k; p0 += n) {
+                        float[] x = new float[n * k];
+                        for (int i = 0; i < n; i++) x[i * k + p0 + i] = 1f;
+                        float[] out = new float[n * m];
+                        MatMul.apply(par, x, 0, n, wm, out, 0, m, false);
+                        for (int i = 0; i < n; i++)
+                            for (int j = 0; j < m; j++) {
+                                float want = w[j * k + p0 + i];
+                                assertTrue(out[i * m + j] == want, dt + " n=" + n + " W[" + j + "][" + (p0 + i) + "] = " + want + ", got " + out[i * m + j]);
+                            }
+                    }
+                }
+            }
+        }
+    }
+}
