@@ -43,6 +43,13 @@ public interface LoadedModel extends AutoCloseable {
      */
     float[][] positionNll(Activations x, int[][] tokens);
 
+    /**
+     * {@link #positionNll(Activations, int[][])} when only positions t >= {@code from} are wanted (llama-perplexity
+     * scores the second half of each chunk): a backend may skip lm_head before {@code from}, and result[b][t] for
+     * t < from is then NaN. The default computes every position.
+     */
+    default float[][] positionNll(Activations x, int[][] tokens, int from) { return positionNll(x, tokens); }
+
     /** Final norm and lm_head for the last position of every sequence: logits [batch][vocab]. */
     float[][] lastLogits(Activations x);
 
@@ -87,10 +94,13 @@ public interface LoadedModel extends AutoCloseable {
     }
 
     /** Per-position NLL ({@link #positionNll(Activations, int[][])}) with only {@code blocks} run. */
-    default float[][] positionNll(int[][] tokens, int[] blocks) {
+    default float[][] positionNll(int[][] tokens, int[] blocks) { return positionNll(tokens, blocks, 0); }
+
+    /** Per-position NLL from position {@code from} on ({@link #positionNll(Activations, int[][], int)}) with only {@code blocks} run. */
+    default float[][] positionNll(int[][] tokens, int[] blocks, int from) {
         try (Activations x = embed(tokens)) {
             for (int b : blocks) runBlock(b, x);
-            return positionNll(x, tokens);
+            return from == 0 ? positionNll(x, tokens) : positionNll(x, tokens, from);
         }
     }
 

@@ -87,6 +87,12 @@ public final class SplitLoadedModel implements LoadedModel {
     }
 
     @Override
+    public float[][] positionNll(Activations x, int[][] tokens, int from) {
+        SplitActivations s = split(x);
+        return parts[s.part].positionNll(s.inner, tokens, from);
+    }
+
+    @Override
     public float[][] lastLogits(Activations x) {
         SplitActivations s = split(x);
         return parts[s.part].lastLogits(s.inner);

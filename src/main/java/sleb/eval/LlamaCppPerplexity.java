@@ -103,7 +103,7 @@ public final class LlamaCppPerplexity {
             bar.stepTo(start);
             for (int i = start; i < chunks.length; i += batch) {
                 int n = Math.min(batch, chunks.length - i);
-                float[][] per = model.positionNll(Arrays.copyOfRange(chunks, i, i + n), blocks);
+                float[][] per = model.positionNll(Arrays.copyOfRange(chunks, i, i + n), blocks, first); // lm_head for the scored half only, as llama.cpp
                 for (int j = 0; j < n; j++) {
                     double chunkNll = 0, chunkNll2 = 0;
                     for (int t = first; t < nCtx - 1; t++) { // per[j][t]: NLL of token t+1 given positions 0..t

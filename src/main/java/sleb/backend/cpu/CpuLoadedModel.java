@@ -304,15 +304,18 @@ public final class CpuLoadedModel implements LoadedModel {
 
     @Override
     public double[] nll(Activations xa, int[][] tokens) {
-        double[][] per = positionNllRows((CpuActivations) xa, tokens);
+        double[][] per = positionNllRows((CpuActivations) xa, tokens, 0);
         double[] out = new double[per.length];
         for (int s = 0; s < per.length; s++) for (double v : per[s]) out[s] += v;
         return out;
     }
 
     @Override
-    public float[][] positionNll(Activations xa, int[][] tokens) {
-        double[][] per = positionNllRows((CpuActivations) xa, tokens);
+    public float[][] positionNll(Activations xa, int[][] tokens) { return positionNll(xa, tokens, 0); }
+
+    @Override
+    public float[][] positionNll(Activations xa, int[][] tokens, int from) {
+        double[][] per = positionNllRows((CpuActivations) xa, tokens, from);
         float[][] out = new float[per.length][];
         for (int s = 0; s < per.length; s++) {
             out[s] = new float[per[s].length];
@@ -321,14 +324,18 @@ public final class CpuLoadedModel implements LoadedModel {
         return out;
     }
 
-    /** Final norm, lm_head and log-softmax over LOGIT_ROWS positions at a time: per-position NLL, no full logits. */
-    private double[][] positionNllRows(CpuActivations a, int[][] tokens) {
+    /**
+     * Final norm, lm_head and log-softmax over LOGIT_ROWS positions at a time: per-position NLL for positions
+     * from..n-2 (NaN before from), no full logits.
+     */
+    private double[][] positionNllRows(CpuActivations a, int[][] tokens, int from) {
         int batch = a.batch(), n = a.seqLen(), dim = cfg.dim, vocab = cfg.vocabSize;
         double[][] out = new double[batch][n - 1];
+        if (from > 0) for (double[] row : out) java.util.Arrays.fill(row, 0, Math.min(from, n - 1), Double.NaN);
         float[] normed = scratch.get(Buf.XB, LOGIT_ROWS * dim);
         float[] logits = scratch.get(Buf.LOGITS, LOGIT_ROWS * vocab);
         for (int s = 0; s < batch; s++) {
-            for (int t0 = 0; t0 < n - 1; t0 += LOGIT_ROWS) {
+            for (int t0 = Math.max(0, from); t0 < n - 1; t0 += LOGIT_ROWS) {
                 int cnt = Math.min(LOGIT_ROWS, n - 1 - t0);
                 float[] h = headInput(sliceRows(a.data, s * n + t0, cnt, dim), cnt, normed, scratch.get(Buf.PROJ, LOGIT_ROWS * cfg.embedDim()));
                 MatMul.apply(par, h, 0, cnt, lmHead, logits, 0, vocab, false);
@@ -370,12 +377,10 @@ public final class CpuLoadedModel implements LoadedModel {
         return s;
     }
 
+    /** log sum_i e^v[i] over v[off .. off+len), shifted by the max; the exps summed as {@link VectorMath#sumExpShifted}. */
     static double logSumExp(float[] v, int off, int len) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < len; i++) max = Math.max(max, v[off + i]);
-        double sum = 0;
-        for (int i = 0; i < len; i++) sum += Math.exp(v[off + i] - max);
-        return max + Math.log(sum);
+        float max = VectorMath.max(v, off, len);
+        return max + Math.log(VectorMath.sumExpShifted(v, off, len, max));
     }
 
     private float[][] logitsOfRows(float[] x, int[] rowIdx) {

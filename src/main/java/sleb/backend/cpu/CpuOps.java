@@ -93,10 +93,7 @@ final class CpuOps {
     static void swiglu(Parallel par, float[] gate, float[] up, int rows, int hid) {
         par.forEach((rows + 15) / 16, c -> {
             int r0 = c * 16, r1 = Math.min(rows, r0 + 16);
-            for (int i = r0 * hid, end = r1 * hid; i < end; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-            }
+            VectorMath.siluMul(gate, up, r0 * hid, (r1 - r0) * hid);
         });
     }
 
@@ -304,20 +301,8 @@ final class CpuOps {
             max = m.reduceLanes(VectorOperators.MAX);
         }
         for (int j = lv; j < valid; j++) max = Math.max(max, s[o + j]);
-        FloatVector mv = FloatVector.broadcast(S, max);
-        FloatVector sumv = FloatVector.zero(S);
         for (int j = from; j < start; j++) s[o + j] = 0f;
-        for (int j = start; j < lv; j += l) {
-            FloatVector e = FloatVector.fromArray(S, s, o + j).sub(mv);
-            e = VectorMath.exp(e);
-            e.intoArray(s, o + j);
-            sumv = sumv.add(e);
-        }
-        double sum = VectorMath.sum(sumv);
-        for (int j = lv; j < valid; j++) {
-            s[o + j] = (float) Math.exp(s[o + j] - max);
-            sum += s[o + j];
-        }
+        double sum = VectorMath.expShifted(s, o + start, valid - start, max);
         for (int j = valid; j < len; j++) s[o + j] = 0f;
         return (float) sum;
     }

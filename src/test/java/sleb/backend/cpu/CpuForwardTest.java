@@ -78,6 +78,22 @@ public class CpuForwardTest {
                     double wantNll = ref.nll(tokens[s], blocks);
                     assertEquals(nll[s], wantNll, Math.abs(wantNll) * bound, name + ": nll");
                 }
+                // the scored-half variant (llama.cpp's protocol): the same values from position 7 on, NaN before
+                float[][] every = lm.positionNll(tokens, blocks), tail = lm.positionNll(tokens, blocks, 7);
+                for (int s = 0; s < tokens.length; s++)
+                    for (int t = 0; t < every[s].length; t++)
+                        if (t < 7) assertTrue(Float.isNaN(tail[s][t]), name + ": position " + t + " before from is NaN");
+                        else assertEquals(tail[s][t], every[s][t], 0f, name + ": position " + t);
+            }
+            // decoding: one row at a time goes through the single-row kernels (16-bit panels read directly)
+            try (sleb.backend.DecodeSession ds = lm.newSession(1, 19, all)) {
+                double[][] want = ref.logits(tokens[0], all);
+                float[][] last = ds.prefill(new int[][] {{tokens[0][0]}});
+                for (int t = 1; t <= 19; t++) {
+                    double e = relErr(last, new double[][] {want[t - 1]});
+                    assertTrue(e < bound, name + ": decoded logits at position " + (t - 1) + ", relative error " + e);
+                    if (t < 19) last = ds.step(new int[] {tokens[0][t]});
+                }
             }
         }
     }
