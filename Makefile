@@ -7,7 +7,7 @@ include native-kernels/kernels.mk
 include native-kernels/emu.mk
 include native-kernels/dist.mk
 
-.PHONY: help build test demo bench clean
+.PHONY: help build test demo bench bench-peer clean
 
 help:
 	@echo "make build   - compile and package target/sleb-j.jar (+ target/lib), launcher bin/sleb"
@@ -15,6 +15,7 @@ help:
 	@echo "make kernels-emu - run every CUDA kernel on the CPU emulator against double references (g++ only)"
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
 	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
+	@echo "make bench-peer - build, then SLEB-J against llama.cpp side by side on the same weights (needs $(SHARED)/tools/llama.cpp; ~15 min)"
 
 build:
 	@# a fresh target/lib: copy-dependencies never deletes jars that left the dependency tree
@@ -31,6 +32,9 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh
+
+bench-peer: build
+	@bash scripts/bench-peer.sh "$(SHARED)"
 
 clean:
 	$(MVN) clean
