@@ -20,7 +20,9 @@ public final class MatMul {
     private static final int L = S.length();
     private static final int NR = WeightMatrix.NR;
     private static final int X_CHUNK = 64;   // rows of x per task
-    private static final int KC = 512;       // k per slice: 64 rows of x and a panel slice stay in L2 (256 and 128 measured the same at 256-bit)
+    // Longest k slice. Slices are balanced (k = 768 runs whole, not as 512 + 256): a short slice costs a tile's loads
+    // and stores for few FMAs, and fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole.
+    private static final int KC_MAX = Integer.getInteger("sleb.kc", 2048);
     private static final float F16_SCALE = WeightMatrix.F16_SCALE;
     private static final int DIRECT_ROWS = 4; // fewer rows read 16-bit panels directly; more share one widened tile
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
@@ -98,10 +100,11 @@ public final class MatMul {
         }
     }
 
-    /** Rows [i0,i1) against one panel, k cut into slices of KC so a slice of the panel and of x stay in L2. */
+    /** Rows [i0,i1) against one panel, k cut into equal slices of at most KC_MAX so a slice of the panel and of x stay in L2. */
     private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kl = Math.min(KC, k - p0);
+        int slices = (k + KC_MAX - 1) / KC_MAX, kc = (k + slices - 1) / slices;
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            int kl = Math.min(kc, k - p0);
             boolean a = acc || p0 > 0;
             int i = i0;
             for (; i + 4 <= i1; i += 4) kernel4(x, xOff + i * k + p0, k, kl, wa, wo + p0 * NR, out, oo + i * os, os, a);

@@ -31,7 +31,7 @@ public class MatMulDtypesTest {
     public void everyShapeAndDtypeMatchesFloat64() {
         int nr = WeightMatrix.NR;
         int[][] shapes = {{1, 1, 1}, {1, 70, 33}, {1, 2 * nr + 3, 100}, {2, 130, 50}, {3, 5, 7}, {4, 65, 9}, {9, 70, 1100},
-                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}};
+                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}}; // k 4500: three balanced k slices
         SplittableRandom r = new SplittableRandom(11);
         try (Parallel par = new Parallel(2)) {
             for (DType dt : DTYPES) {
