@@ -22,7 +22,7 @@ public final class MatMul {
     private static final int X_CHUNK = 64;   // rows of x per task
     // Longest k slice. Slices are balanced (k = 768 runs whole, not as 512 + 256): a short slice costs a tile's loads
     // and stores for few FMAs, and fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole.
-    private static final int KC_MAX = Integer.getInteger("sleb.kc", 2048);
+    private static final int KC_MAX = 2048;
     private static final float F16_SCALE = WeightMatrix.F16_SCALE;
     private static final int DIRECT_ROWS = 4; // fewer rows read 16-bit panels directly; more share one widened tile
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
