@@ -15,7 +15,8 @@ help:
 	@echo "make kernels-emu - run every CUDA kernel on the CPU emulator against double references (g++ only)"
 	@echo "make demo    - build, then run the main job on the default small model from $(SHARED)"
 	@echo "make bench   - build, then time the stories110m shape on the CPU (dense vs 20% pruned), rows into docs/benchmarks.md"
-	@echo "make bench-peer - build, then SLEB-J against llama.cpp side by side on the same weights (needs $(SHARED)/tools/llama.cpp; ~15 min)"
+	@echo "make bench-peer - build, then SLEB-J against llama.cpp side by side on the same weights (needs $(SHARED)/tools/llama.cpp,"
+	@echo "                  $(SHARED)/data/wikitext-2-raw and python3 with numpy; ~15 min, plus ~10 once to build llama.cpp)"
 
 build:
 	@# a fresh target/lib: copy-dependencies never deletes jars that left the dependency tree

@@ -84,6 +84,8 @@ def main():
           for label, dt, t, s, r, check in rows]
     with open(f"{a.dir}/summary.md", "w") as f:
         f.write(head + "\n\n" + "\n".join(md) + "\n")
+    if not md:
+        sys.exit("bench-peer: no results to summarize (PEER_ROUNDS or PEER_DTYPES empty?)")
     if a.md and os.path.exists(a.md):
         text = open(a.md).read()
         marker = "<!-- rows:peer -->"

@@ -21,7 +21,8 @@ public final class MatMul {
     private static final int NR = WeightMatrix.NR;
     private static final int X_CHUNK = 64;   // rows of x per task
     // Longest k slice. Slices are balanced (k = 768 runs whole, not as 512 + 256): a short slice costs a tile's loads
-    // and stores for few FMAs, and fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole.
+    // and stores for few FMAs. Fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole, and
+    // k = 2048 at 30-32 against 33-38 (AVX2); k of 7B shapes (4096, 11008: 2 and 6 slices) is not measured yet.
     private static final int KC_MAX = 2048;
     private static final float F16_SCALE = WeightMatrix.F16_SCALE;
     private static final int DIRECT_ROWS = 4; // fewer rows read 16-bit panels directly; more share one widened tile
@@ -35,19 +36,21 @@ public final class MatMul {
         int want = par.threads() * 8;
         int perTask = Math.max(1, (int) Math.min(panels, (long) panels * xChunks / want));
         int groups = (panels + perTask - 1) / perTask;
+        // the path is chosen by the whole call's row count, so a row's result never depends on the batch shape
+        boolean direct = w.f32 == null && n < DIRECT_ROWS;
         par.forEach(xChunks * groups, task -> {
             int xc = task / groups, g = task % groups;
             int i0 = xc * X_CHUNK, i1 = Math.min(n, i0 + X_CHUNK);
             int q0 = g * perTask, q1 = Math.min(panels, q0 + perTask);
-            for (int q = q0; q < q1; q++) panel(x, xOff, i0, i1, w, q, k, out, outOff, outStride, accumulate);
+            for (int q = q0; q < q1; q++) panel(x, xOff, i0, i1, w, q, k, out, outOff, outStride, accumulate, direct);
         });
     }
 
     private static final ThreadLocal<float[]> PARTIAL = ThreadLocal.withInitial(() -> new float[X_CHUNK * NR]);
 
-    /** Rows [i0,i1) of x times panel q of W, single-threaded. */
-    static void panel(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc) {
-        if (w.f32 == null && i1 - i0 < DIRECT_ROWS) {
+    /** Rows [i0,i1) of x times panel q of W, single-threaded; direct: read a 16-bit panel in the single-row kernels. */
+    static void panel(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc, boolean direct) {
+        if (direct) {
             direct16(x, xOff, i0, i1, w, q, k, out, outOff, os, acc);
             return;
         }
@@ -100,7 +103,7 @@ public final class MatMul {
         }
     }
 
-    /** Rows [i0,i1) against one panel, k cut into equal slices of at most KC_MAX so a slice of the panel and of x stay in L2. */
+    /** Rows [i0,i1) against one panel, k cut into equal slices of at most KC_MAX (measured at k = 768 and 2048 only). */
     private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
         int slices = (k + KC_MAX - 1) / KC_MAX, kc = (k + slices - 1) / slices;
         for (int p0 = 0; p0 < k; p0 += kc) {
@@ -155,9 +158,9 @@ public final class MatMul {
         c30.intoArray(out, o3); c31.intoArray(out, o3 + L); c32.intoArray(out, o3 + 2 * L); c33.intoArray(out, o3 + 3 * L);
     }
 
-    // The 16-bit single-row kernels run two accumulator sets (even and odd k), so a step does not wait on
-    // the previous step's FMA latency; each packed int vector is widened and used before the next is loaded,
-    // which keeps the live vectors within 16 registers.
+    // The 16-bit single-row kernels run the first and second half of k as two streams into two accumulator sets
+    // (added at the end), which keeps more loads in flight and halves the FMA dependency chain; each packed int
+    // vector is widened and used before the next is loaded, which keeps the live vectors within 16 registers.
     private static void kernel1Bf16(float[] x, int xo, int k, int[] w, int wo, float[] out, int oo, boolean acc) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
         int h = k / 2, second = h * (NR / 2);

@@ -56,9 +56,9 @@ public final class WeightMatrix {
         boolean wide = t.dtype() == DType.F32;
         if (padded * cols / (wide ? 1 : 2) > Integer.MAX_VALUE - 8)
             throw new IllegalArgumentException(t.name() + " has " + rows * cols + " elements, more than one Java array holds");
-        int r = (int) rows, c = (int) cols, n = (int) (padded * cols);
+        int r = (int) rows, c = (int) cols;
         if (wide) {
-            float[] a = new float[n];
+            float[] a = new float[(int) (padded * cols)];
             float[] row = new float[c];
             for (int i = 0; i < r; i++) {
                 t.rowToFloat(i, 0, row, 0, c);
@@ -70,7 +70,7 @@ public final class WeightMatrix {
         }
         if (t.dtype() != DType.BF16 && t.dtype() != DType.F16)
             throw new IllegalArgumentException(t.name() + " is " + t.dtype() + "; the CPU backend holds F32, BF16 or F16 weights");
-        int[] s = new int[n / 2];
+        int[] s = new int[(int) (padded * cols / 2)];
         short[] row = new short[c];
         for (int i = 0; i < r; i++) {
             t.rowBits(i, 0, row, 0, c);

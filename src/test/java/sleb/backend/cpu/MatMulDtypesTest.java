@@ -12,7 +12,7 @@ import sleb.util.Parallel;
 /**
  * MatMul on fp32, bf16 and fp16 weights against a float64 dot product of the same (dtype-rounded) weights,
  * through both 16-bit paths: fewer than four rows read the packed panel directly (decoding), more widen it
- * into a tile (prompts). Bound: fp32 accumulation of k products, |error| <= k * 2^-24 * sum |x_p w_p|
+ * into a tile (prompts). Bound: fp32 accumulation of k products, |error| <= (k + 1) * 2^-24 * sum |x_p w_p|
  * (the standard recursive-summation bound, FMA or not), which a wrong lane, row or half of a packed int
  * exceeds by orders of magnitude.
  */
@@ -31,7 +31,7 @@ public class MatMulDtypesTest {
     public void everyShapeAndDtypeMatchesFloat64() {
         int nr = WeightMatrix.NR;
         int[][] shapes = {{1, 1, 1}, {1, 70, 33}, {1, 2 * nr + 3, 100}, {2, 130, 50}, {3, 5, 7}, {4, 65, 9}, {9, 70, 1100},
-                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}}; // k 4500: three balanced k slices
+                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}, {66, 40, 33}}; // k 4500: three balanced k slices; 66 rows: a 2-row chunk after a 64-row one
         SplittableRandom r = new SplittableRandom(11);
         try (Parallel par = new Parallel(2)) {
             for (DType dt : DTYPES) {
@@ -60,6 +60,29 @@ public class MatMulDtypesTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * A row's result does not depend on the batch around it: 66 rows give bit for bit the first 66 of 68 rows (the
+     * path is chosen per call, not per 64-row chunk, whose last 2 rows would otherwise take the single-row kernel).
+     */
+    @Test
+    public void rowsDoNotDependOnTheBatchShape() {
+        SplittableRandom r = new SplittableRandom(12);
+        int m = 70, k = 333;
+        float[] x = new float[68 * k], w = new float[m * k];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        try (Parallel par = new Parallel(2)) {
+            for (DType dt : DTYPES) {
+                WeightMatrix wm = WeightMatrix.of(Tensor.ofFloats("w", dt, new long[] {m, k}, w));
+                float[] a = new float[66 * m], b = new float[68 * m];
+                MatMul.apply(par, x, 0, 66, wm, a, 0, m, false);
+                MatMul.apply(par, x, 0, 68, wm, b, 0, m, false);
+                for (int i = 0; i < a.length; i++)
+                    assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), dt + " row " + i / m + " col " + i % m);
             }
         }
     }
