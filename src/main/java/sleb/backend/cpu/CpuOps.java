@@ -1,7 +1,6 @@
 package sleb.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sleb.model.RopeStyle;
 import sleb.util.Parallel;
@@ -293,14 +292,7 @@ final class CpuOps {
      * returns the sum.
      */
     private static float softmaxRow(float[] s, int o, int from, int start, int valid, int len) {
-        int l = S.length(), lv = valid - (valid - start) % l;
-        float max = Float.NEGATIVE_INFINITY;
-        if (lv > start) {
-            FloatVector m = FloatVector.fromArray(S, s, o + start);
-            for (int j = start + l; j < lv; j += l) m = m.max(FloatVector.fromArray(S, s, o + j));
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (int j = lv; j < valid; j++) max = Math.max(max, s[o + j]);
+        float max = VectorMath.max(s, o + start, valid - start);
         for (int j = from; j < start; j++) s[o + j] = 0f;
         double sum = VectorMath.expShifted(s, o + start, valid - start, max);
         for (int j = valid; j < len; j++) s[o + j] = 0f;
