@@ -161,6 +161,8 @@ public final class MatMul {
     // The 16-bit single-row kernels run the first and second half of k as two streams into two accumulator sets
     // (added at the end), which keeps more loads in flight and halves the FMA dependency chain; each packed int
     // vector is widened and used before the next is loaded, which keeps the live vectors within 16 registers.
+    // Their final stores are written out in each: a shared store helper taking the vectors measured ~10% slower
+    // (bf16, 2048 x 768 from memory: 13.0-13.8 against 14.3-17.8 GB/s), the vectors being boxed.
     private static void kernel1Bf16(float[] x, int xo, int k, int[] w, int wo, float[] out, int oo, boolean acc) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
         int h = k / 2, second = h * (NR / 2);
@@ -229,7 +231,12 @@ public final class MatMul {
             c2 = a.fma(u.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats(), c2);
             c3 = a.fma(u.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000).reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().or(u.and(0x80000000)).reinterpretAsFloats(), c3);
         }
-        store4(out, oo, acc, c0.add(d0), c1.add(d1), c2.add(d2), c3.add(d3));
+        c0 = c0.add(d0); c1 = c1.add(d1); c2 = c2.add(d2); c3 = c3.add(d3);
+        if (acc) {
+            c0 = c0.add(FloatVector.fromArray(S, out, oo)); c1 = c1.add(FloatVector.fromArray(S, out, oo + L));
+            c2 = c2.add(FloatVector.fromArray(S, out, oo + 2 * L)); c3 = c3.add(FloatVector.fromArray(S, out, oo + 3 * L));
+        }
+        c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
     }
 
     private static void kernel1(float[] x, int xo, int k, float[] w, int wo, float[] out, int oo, boolean acc) {
@@ -247,15 +254,6 @@ public final class MatMul {
             c1 = a.fma(FloatVector.fromArray(S, w, wp + L), c1);
             c2 = a.fma(FloatVector.fromArray(S, w, wp + 2 * L), c2);
             c3 = a.fma(FloatVector.fromArray(S, w, wp + 3 * L), c3);
-        }
-        c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
-    }
-
-    /** out[oo .. oo+NR) = (or +=) the four vectors. */
-    private static void store4(float[] out, int oo, boolean acc, FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3) {
-        if (acc) {
-            c0 = c0.add(FloatVector.fromArray(S, out, oo)); c1 = c1.add(FloatVector.fromArray(S, out, oo + L));
-            c2 = c2.add(FloatVector.fromArray(S, out, oo + 2 * L)); c3 = c3.add(FloatVector.fromArray(S, out, oo + 3 * L));
         }
         c0.intoArray(out, oo); c1.intoArray(out, oo + L); c2.intoArray(out, oo + 2 * L); c3.intoArray(out, oo + 3 * L);
     }
