@@ -73,14 +73,15 @@ def main():
                 check = f"PPL llama.cpp {tp:.4f}, SLEB-J {sp:.4f} (rel. diff {abs(sp - tp) / tp:.1e})"
             rows.append((label, dt, spread(theirs), spread(ours), ratios, check))
     date = datetime.date.today().isoformat()
-    head = (f"SLEB-J against llama.cpp, side by side: {machine()}, {a.threads} threads, {a.rounds} alternating rounds, {date}\n"
+    host = machine()
+    head = (f"SLEB-J against llama.cpp, side by side: {host}, {a.threads} threads, {a.rounds} alternating rounds, {date}\n"
             f"{'protocol':38s} {'dtype':5s} {'llama.cpp tok/s':>22s} {'SLEB-J tok/s':>22s}  SLEB-J / llama.cpp median (min-max), per round")
     print(head)
     for label, dt, t, s, ratios, check in rows:
         per = ", ".join(f"{x:.2f}" for x in ratios)
         print(f"{label:38s} {dt:5s} {t:>22s} {s:>22s}  {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}): {per}" + (f"  [{check}]" if check else ""))
     cmd = "make bench-peer"
-    md = [f"| {date} | {machine()} | {a.threads} | {label} | {dt} | {t} | {s} | **{statistics.median(r):.2f}x** ({min(r):.2f}-{max(r):.2f}) | {a.rounds} | `{cmd}`{'; ' + check if check else ''} |"
+    md = [f"| {date} | {host} | {a.threads} | {label} | {dt} | {t} | {s} | **{statistics.median(r):.2f}x** ({min(r):.2f}-{max(r):.2f}) | {a.rounds} | `{cmd}`{'; ' + check if check else ''} |"
           for label, dt, t, s, r, check in rows]
     with open(f"{a.dir}/summary.md", "w") as f:
         f.write(head + "\n\n" + "\n".join(md) + "\n")
