@@ -8,18 +8,30 @@ import sleb.util.Parallel;
 
 /**
  * out[i][j] (+)= sum_k x[i][k] * W[j][k]: activations times a transposed weight matrix (nn.Linear).
- * W is packed in panels of NR = 4 vectors of output columns ({@link WeightMatrix}). The microkernel
- * holds a 4 x NR tile of out in 16 vector registers and sweeps k: per step it loads the panel's four
- * vectors (contiguous memory), broadcasts one x value per row and issues 16 FMAs, no reductions across
- * lanes. Single rows (decoding) use a 1 x NR kernel that streams each weight once. Work is cut into
+ * W is packed in panels of NR = 4 vectors of output columns ({@link WeightMatrix}). Prompts and batches
+ * run a register tile of out over k, per k step loading weight vectors (contiguous memory), broadcasting
+ * x values and issuing one FMA per tile vector, no reductions across lanes:
+ * <ul>
+ * <li>6 rows x 2 vectors on each half of a panel where the vector register file holds 16 (species narrower than
+ * 512 bits: AVX2): 12 accumulators, 2 weight vectors and a broadcast take 15 registers. The 6 rows of x are
+ * packed side by side first (x[p][r]), so the 6 broadcasts of a k step share one base address.
+ * <li>4 rows x 4 vectors on 512-bit species (AVX-512, 32 registers).
+ * </ul>
+ * Decoding (fewer than 4 rows) uses 1 x NR kernels that stream each weight once. Work is cut into
  * (chunk of x rows) x (group of panels) tasks over all threads; 16-bit panels are widened one at a
- * time into a per-thread tile, reused by every row of the chunk.
+ * time into a per-thread tile, reused by every row of the chunk. Every kernel sums each output's k
+ * products in the same order (ascending k, one FMA each, slices added in order), so a row's result is the
+ * same bits whichever kernel computed it.
  */
 public final class MatMul {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int NR = WeightMatrix.NR;
-    private static final int X_CHUNK = 64;   // rows of x per task
+    private static final int X_CHUNK = 60;   // fewest rows of x per task (whole 6-row and 4-row tiles) where x is long
+    // Most bytes of x per task. A task sweeps its rows of x once per panel, and a 16-bit panel is widened once per task:
+    // 512 x 768 as one chunk widens each panel once instead of 9 times in 60-row chunks (bf16 prompt 512: 325-385
+    // against 360-459 tokens/s in alternating runs, AVX2, 2026-12-01). 2 MiB keeps x in L2 or L3 as it is swept.
+    private static final int X_BYTES = 2 << 20;
     // Longest k slice. Slices are balanced (k = 768 runs whole, not as 512 + 256): a short slice costs a tile's loads
     // and stores for few FMAs. Fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole, and
     // k = 2048 at 30-32 against 33-38 (AVX2); k of 7B shapes (4096, 11008: 2 and 6 slices) is not measured yet.
@@ -27,29 +39,77 @@ public final class MatMul {
     private static final float F16_SCALE = WeightMatrix.F16_SCALE;
     private static final int DIRECT_ROWS = 4; // fewer rows read 16-bit panels directly; more share one widened tile
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> XPACK = ThreadLocal.withInitial(() -> new float[0]);
+    /**
+     * The prompt tile. With 16 vector registers the 4 x 4 tile's 21 live vectors spill 7 accumulators to the stack
+     * (a load and a store per FMA in the JIT's code); 6 x 2 with packed x fits and ran the 2048 x 768 x 512 fp32
+     * matmul at 40-47 against 31-35 GFLOP/s single-threaded (AVX2, 2026-12-01). 512-bit species keep the 4 x 4
+     * tile, measured on AVX-512 machines before; 6 x 2 is not measured there.
+     */
+    static final boolean SIX_BY_TWO = L < 16;
 
     private MatMul() {}
 
+    /**
+     * out[outOff + i*outStride + j] (+)= sum_p x[xOff + i*k + p] * W[j][p] for rows i &lt; n of x and all rows j of
+     * W (k = w.cols); accumulate adds onto out, else overwrites it. fp32 products summed in fp32, over all threads of par.
+     */
     public static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate) {
+        apply(par, x, xOff, n, w, out, outOff, outStride, accumulate, SIX_BY_TWO);
+    }
+
+    /** {@link #apply} with the prompt tile chosen by the caller (tests run both on any machine). */
+    static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate,
+            boolean sixByTwo) {
         int k = w.cols, panels = w.panels;
-        int xChunks = (n + X_CHUNK - 1) / X_CHUNK;
         int want = par.threads() * 8;
+        int chunkMax = Math.max(X_CHUNK, X_BYTES / Float.BYTES / k);
+        // enough chunks for every thread to have work even where W has few panels
+        int xChunks = Math.max((n + chunkMax - 1) / chunkMax, Math.min((n + 5) / 6, (want + panels - 1) / panels));
+        int chunk = ((n + xChunks - 1) / xChunks + 5) / 6 * 6; // balanced, whole 6-row strips
         int perTask = Math.max(1, (int) Math.min(panels, (long) panels * xChunks / want));
         int groups = (panels + perTask - 1) / perTask;
         // the path is chosen by the whole call's row count, so a row's result never depends on the batch shape
         boolean direct = w.f32 == null && n < DIRECT_ROWS;
+        float[] xp = !direct && sixByTwo ? pack6(par, x, xOff, n, k) : null;
         par.forEach(xChunks * groups, task -> {
             int xc = task / groups, g = task % groups;
-            int i0 = xc * X_CHUNK, i1 = Math.min(n, i0 + X_CHUNK);
+            int i0 = xc * chunk, i1 = Math.min(n, i0 + chunk);
+            if (i0 >= n) return; // rounding chunks up to whole strips can leave the last one empty
             int q0 = g * perTask, q1 = Math.min(panels, q0 + perTask);
-            for (int q = q0; q < q1; q++) panel(x, xOff, i0, i1, w, q, k, out, outOff, outStride, accumulate, direct);
+            for (int q = q0; q < q1; q++) panel(x, xOff, xp, i0, i1, w, q, k, out, outOff, outStride, accumulate, direct);
         });
     }
 
     private static final ThreadLocal<float[]> PARTIAL = ThreadLocal.withInitial(() -> new float[X_CHUNK * NR]);
 
-    /** Rows [i0,i1) of x times panel q of W, single-threaded; direct: read a 16-bit panel in the single-row kernels. */
-    static void panel(float[] x, int xOff, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc, boolean direct) {
+    /**
+     * The whole 6-row strips of the n rows of x, packed side by side in a buffer of the calling thread, once per
+     * call (every task reads it): strip s holds x[6s + r][p] at 6sk + 6p + r.
+     */
+    private static float[] pack6(Parallel par, float[] x, int xOff, int n, int k) {
+        int strips = n / 6;
+        float[] xp = XPACK.get();
+        if (xp.length < strips * 6 * k) {
+            xp = new float[strips * 6 * k];
+            XPACK.set(xp);
+        }
+        float[] dst = xp;
+        par.forEach(strips, st -> {
+            int base = st * 6 * k;
+            for (int r = 0; r < 6; r++) {
+                int xo = xOff + (6 * st + r) * k;
+                for (int p = 0; p < k; p++) dst[base + 6 * p + r] = x[xo + p];
+            }
+        });
+        return xp;
+    }
+
+    /**
+     * Rows [i0,i1) of x times panel q of W, single-threaded; xp: rows packed by {@link #pack6} for the 6 x 2 tile,
+     * or null for the 4 x 4 one; direct: read a 16-bit panel in the single-row kernels.
+     */
+    static void panel(float[] x, int xOff, float[] xp, int i0, int i1, WeightMatrix w, int q, int k, float[] out, int outOff, int os, boolean acc, boolean direct) {
         if (direct) {
             direct16(x, xOff, i0, i1, w, q, k, out, outOff, os, acc);
             return;
@@ -70,10 +130,11 @@ public final class MatMul {
         }
         int j = q * NR, cols = Math.min(NR, w.rows - j);
         if (cols == NR) {
-            rows(x, xOff, i0, i1, k, wa, wo, out, outOff + j, os, acc);
+            rows(x, xOff, xp, i0, i1, k, wa, wo, out, outOff + j, os, acc);
         } else { // the last, partial panel: full-width tiles into a scratch block, then the valid columns
             float[] t = PARTIAL.get();
-            rows(x, xOff, i0, i1, k, wa, wo, t, -i0 * NR, NR, false);
+            if (t.length < (i1 - i0) * NR) PARTIAL.set(t = new float[(i1 - i0) * NR]);
+            rows(x, xOff, xp, i0, i1, k, wa, wo, t, -i0 * NR, NR, false);
             for (int i = i0; i < i1; i++) {
                 int o = outOff + i * os + j, so = (i - i0) * NR;
                 for (int c = 0; c < cols; c++) out[o + c] = acc ? out[o + c] + t[so + c] : t[so + c];
@@ -103,13 +164,23 @@ public final class MatMul {
         }
     }
 
-    /** Rows [i0,i1) against one panel, k cut into equal slices of at most KC_MAX (measured at k = 768 and 2048 only). */
-    private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
+    /**
+     * Rows [i0,i1) against one panel, k cut into equal slices of at most KC_MAX (measured at k = 768 and 2048 only):
+     * 6 x 2 tiles on both halves of the panel where xp holds packed strips, then 4 x 4 tiles, then single rows.
+     */
+    private static void rows(float[] x, int xOff, float[] xp, int i0, int i1, int k, float[] wa, int wo, float[] out, int oo, int os, boolean acc) {
         int slices = (k + KC_MAX - 1) / KC_MAX, kc = (k + slices - 1) / slices;
         for (int p0 = 0; p0 < k; p0 += kc) {
             int kl = Math.min(kc, k - p0);
             boolean a = acc || p0 > 0;
             int i = i0;
+            if (xp != null) {
+                for (; i + 6 <= i1; i += 6) {
+                    int xs = i * k + 6 * p0, o = oo + i * os; // i0 starts a strip: chunks are whole strips
+                    kernel6x2(xp, xs, kl, wa, wo + p0 * NR, out, o, os, a);
+                    kernel6x2(xp, xs, kl, wa, wo + p0 * NR + 2 * L, out, o + 2 * L, os, a);
+                }
+            }
             for (; i + 4 <= i1; i += 4) kernel4(x, xOff + i * k + p0, k, kl, wa, wo + p0 * NR, out, oo + i * os, os, a);
             for (; i < i1; i++) kernel1(x, xOff + i * k + p0, kl, wa, wo + p0 * NR, out, oo + i * os, a);
         }
@@ -156,6 +227,48 @@ public final class MatMul {
         c10.intoArray(out, o1); c11.intoArray(out, o1 + L); c12.intoArray(out, o1 + 2 * L); c13.intoArray(out, o1 + 3 * L);
         c20.intoArray(out, o2); c21.intoArray(out, o2 + L); c22.intoArray(out, o2 + 2 * L); c23.intoArray(out, o2 + 3 * L);
         c30.intoArray(out, o3); c31.intoArray(out, o3 + L); c32.intoArray(out, o3 + 2 * L); c33.intoArray(out, o3 + 3 * L);
+    }
+
+    /**
+     * Six packed rows of x (xp[xo + 6p + r]) against two vectors of a panel (w[wo + p*NR], w[wo + p*NR + L]):
+     * 12 accumulators, 2 weight vectors and 1 broadcast, within 16 vector registers.
+     */
+    private static void kernel6x2(float[] xp, int xo, int k, float[] w, int wo, float[] out, int oo, int os, boolean acc) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        int o1 = oo + os, o2 = o1 + os, o3 = o2 + os, o4 = o3 + os, o5 = o4 + os;
+        if (acc) {
+            c00 = FloatVector.fromArray(S, out, oo); c01 = FloatVector.fromArray(S, out, oo + L);
+            c10 = FloatVector.fromArray(S, out, o1); c11 = FloatVector.fromArray(S, out, o1 + L);
+            c20 = FloatVector.fromArray(S, out, o2); c21 = FloatVector.fromArray(S, out, o2 + L);
+            c30 = FloatVector.fromArray(S, out, o3); c31 = FloatVector.fromArray(S, out, o3 + L);
+            c40 = FloatVector.fromArray(S, out, o4); c41 = FloatVector.fromArray(S, out, o4 + L);
+            c50 = FloatVector.fromArray(S, out, o5); c51 = FloatVector.fromArray(S, out, o5 + L);
+        } else {
+            c00 = FloatVector.zero(S); c01 = c00; c10 = c00; c11 = c00; c20 = c00; c21 = c00;
+            c30 = c00; c31 = c00; c40 = c00; c41 = c00; c50 = c00; c51 = c00;
+        }
+        for (int p = 0; p < k; p++) {
+            int wp = wo + p * NR, xq = xo + 6 * p;
+            FloatVector w0 = FloatVector.fromArray(S, w, wp), w1 = FloatVector.fromArray(S, w, wp + L);
+            FloatVector b = FloatVector.broadcast(S, xp[xq]);
+            c00 = b.fma(w0, c00); c01 = b.fma(w1, c01);
+            b = FloatVector.broadcast(S, xp[xq + 1]);
+            c10 = b.fma(w0, c10); c11 = b.fma(w1, c11);
+            b = FloatVector.broadcast(S, xp[xq + 2]);
+            c20 = b.fma(w0, c20); c21 = b.fma(w1, c21);
+            b = FloatVector.broadcast(S, xp[xq + 3]);
+            c30 = b.fma(w0, c30); c31 = b.fma(w1, c31);
+            b = FloatVector.broadcast(S, xp[xq + 4]);
+            c40 = b.fma(w0, c40); c41 = b.fma(w1, c41);
+            b = FloatVector.broadcast(S, xp[xq + 5]);
+            c50 = b.fma(w0, c50); c51 = b.fma(w1, c51);
+        }
+        c00.intoArray(out, oo); c01.intoArray(out, oo + L);
+        c10.intoArray(out, o1); c11.intoArray(out, o1 + L);
+        c20.intoArray(out, o2); c21.intoArray(out, o2 + L);
+        c30.intoArray(out, o3); c31.intoArray(out, o3 + L);
+        c40.intoArray(out, o4); c41.intoArray(out, o4 + L);
+        c50.intoArray(out, o5); c51.intoArray(out, o5 + L);
     }
 
     // The 16-bit single-row kernels run the first and second half of k as two streams into two accumulator sets

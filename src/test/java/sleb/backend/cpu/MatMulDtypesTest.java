@@ -12,7 +12,7 @@ import sleb.util.Parallel;
 /**
  * MatMul on fp32, bf16 and fp16 weights against a float64 dot product of the same (dtype-rounded) weights,
  * through both 16-bit paths: fewer than four rows read the packed panel directly (decoding), more widen it
- * into a tile (prompts). Bound: fp32 accumulation of k products, |error| <= (k + 1) * 2^-24 * sum |x_p w_p|
+ * into a tile (prompts), and both prompt tiles (6 x 2 on packed x, 4 x 4) whichever this machine uses. Bound: fp32 accumulation of k products, |error| <= (k + 1) * 2^-24 * sum |x_p w_p|
  * (the standard recursive-summation bound, FMA or not), which a wrong lane, row or half of a packed int
  * exceeds by orders of magnitude.
  */
@@ -31,9 +31,12 @@ public class MatMulDtypesTest {
     public void everyShapeAndDtypeMatchesFloat64() {
         int nr = WeightMatrix.NR;
         int[][] shapes = {{1, 1, 1}, {1, 70, 33}, {1, 2 * nr + 3, 100}, {2, 130, 50}, {3, 5, 7}, {4, 65, 9}, {9, 70, 1100},
-                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}, {66, 40, 33}}; // k 4500: three balanced k slices; 66 rows: a 2-row chunk after a 64-row one
+                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}, {66, 40, 33}, {6, 40, 20}, {13, 2 * nr + 1, 31}, {131, 3, 9}};
+        // k 4500: three balanced k slices; rows 6, 13, 66, 70, 131: whole strips, strips plus 4-row and single-row tails,
+        // several row chunks (few panels call for more chunks), the last chunk empty after rounding to whole strips (70)
         SplittableRandom r = new SplittableRandom(11);
         try (Parallel par = new Parallel(2)) {
+            for (boolean sixByTwo : new boolean[] {true, false})
             for (DType dt : DTYPES) {
                 for (int[] s : shapes) {
                     int n = s[0], m = s[1], k = s[2];
@@ -44,7 +47,7 @@ public class MatMulDtypesTest {
                     for (boolean acc : new boolean[] {false, true}) {
                         float[] out = new float[n * m];
                         java.util.Arrays.fill(out, acc ? 0.5f : Float.NaN); // without acc every output must be overwritten
-                        MatMul.apply(par, x, 0, n, wm, out, 0, m, acc);
+                        MatMul.apply(par, x, 0, n, wm, out, 0, m, acc, sixByTwo);
                         for (int i = 0; i < n; i++) {
                             for (int j = 0; j < m; j++) {
                                 double want = acc ? 0.5 : 0, mag = acc ? 0.5 : 0;
@@ -54,7 +57,7 @@ public class MatMulDtypesTest {
                                     mag += Math.abs(t);
                                 }
                                 double bound = (k + 1) * 0x1p-24 * mag + 1e-30;
-                                assertTrue(Math.abs(out[i * m + j] - want) <= bound, dt + " n=" + n + " m=" + m + " k=" + k + " acc=" + acc
+                                assertTrue(Math.abs(out[i * m + j] - want) <= bound, (sixByTwo ? "6x2 " : "4x4 ") + dt + " n=" + n + " m=" + m + " k=" + k + " acc=" + acc
                                         + " row " + i + " col " + j + ": " + out[i * m + j] + " vs " + want + " (bound " + bound + ")");
                             }
                         }
@@ -65,24 +68,36 @@ public class MatMulDtypesTest {
     }
 
     /**
-     * A row's result does not depend on the batch around it: 66 rows give bit for bit the first 66 of 68 rows (the
-     * path is chosen per call, not per 64-row chunk, whose last 2 rows would otherwise take the single-row kernel).
+     * From 4 rows up, a row's result does not depend on the batch around it nor on the tile: every kernel sums a
+     * row's k products in the same order, so the first rows of n = 4..20, 64, 66 give bit for bit those of 68 rows,
+     * with either prompt tile (rows fall in 6-row strips, 4-row tiles or single rows depending on n). The path is
+     * chosen per call, so no 1-3 row remainder takes the 16-bit decoding kernels, whose k order differs.
      */
     @Test
-    public void rowsDoNotDependOnTheBatchShape() {
+    public void rowsDoNotDependOnTheBatchShapeOrTile() {
         SplittableRandom r = new SplittableRandom(12);
         int m = 70, k = 333;
         float[] x = new float[68 * k], w = new float[m * k];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        java.util.List<Integer> ns = new java.util.ArrayList<>();
+        for (int n = 4; n <= 20; n++) ns.add(n);
+        ns.add(64);
+        ns.add(66);
         try (Parallel par = new Parallel(2)) {
             for (DType dt : DTYPES) {
                 WeightMatrix wm = WeightMatrix.of(Tensor.ofFloats("w", dt, new long[] {m, k}, w));
-                float[] a = new float[66 * m], b = new float[68 * m];
-                MatMul.apply(par, x, 0, 66, wm, a, 0, m, false);
-                MatMul.apply(par, x, 0, 68, wm, b, 0, m, false);
-                for (int i = 0; i < a.length; i++)
-                    assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), dt + " row " + i / m + " col " + i % m);
+                float[] all = new float[68 * m];
+                MatMul.apply(par, x, 0, 68, wm, all, 0, m, false, true);
+                for (boolean sixByTwo : new boolean[] {true, false}) {
+                    for (int n : ns) {
+                        float[] a = new float[n * m];
+                        MatMul.apply(par, x, 0, n, wm, a, 0, m, false, sixByTwo);
+                        for (int i = 0; i < a.length; i++)
+                            assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(all[i]),
+                                    dt + (sixByTwo ? " 6x2" : " 4x4") + " n=" + n + " row " + i / m + " col " + i % m);
+                    }
+                }
             }
         }
     }
