@@ -34,6 +34,13 @@ public class VectorMathTest {
         assertEquals(y[1], 1f);
         assertEquals(y[2], 0f);
         if (L > 3) assertEquals(y[3], Float.POSITIVE_INFINITY);
+        // below the range the polynomial runs on an unclamped argument and a blend puts 0 in its place; NaN stays NaN
+        float[] low = {-87.4f, -1e30f, -Float.MAX_VALUE, Float.NaN};
+        for (float v : low) {
+            java.util.Arrays.fill(edge, v);
+            VectorMath.exp(edge, y);
+            for (int i = 0; i < L; i++) assertEquals(y[i], Float.isNaN(v) ? Float.NaN : 0f, "e^" + v);
+        }
     }
 
     /**
