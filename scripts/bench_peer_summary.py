@@ -42,6 +42,16 @@ def machine():
     return f"{name}, {os.cpu_count()} cores"
 
 
+def build():
+    """The commit the figures come from, '+local changes' when src/ or pom.xml differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "pom.xml"], capture_output=True, text=True, check=True).stdout.strip()
+        return head + (" +local changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+
+
 def spread(values):
     return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
@@ -80,7 +90,7 @@ def main():
     for label, dt, t, s, ratios, check in rows:
         per = ", ".join(f"{x:.2f}" for x in ratios)
         print(f"{label:38s} {dt:5s} {t:>22s} {s:>22s}  {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}): {per}" + (f"  [{check}]" if check else ""))
-    cmd = "make bench-peer"
+    cmd = f"make bench-peer` at `{build()}"
     md = [f"| {date} | {host} | {a.threads} | {label} | {dt} | {t} | {s} | **{statistics.median(r):.2f}x** ({min(r):.2f}-{max(r):.2f}) | {a.rounds} | `{cmd}`{'; ' + check if check else ''} |"
           for label, dt, t, s, r, check in rows]
     with open(f"{a.dir}/summary.md", "w") as f:
