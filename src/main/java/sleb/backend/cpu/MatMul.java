@@ -247,8 +247,9 @@ public final class MatMul {
             c00 = FloatVector.zero(S); c01 = c00; c10 = c00; c11 = c00; c20 = c00; c21 = c00;
             c30 = c00; c31 = c00; c40 = c00; c41 = c00; c50 = c00; c51 = c00;
         }
-        for (int p = 0; p < k; p++) {
-            int wp = wo + p * NR, xq = xo + 6 * p;
+        // xq and wp as the loop's own variables, not recomputed from a counter p: medians of 87-111 against 102-120
+        // GFLOP/s on 2 threads (2048 x 768 x 512, f32 and bf16, both forms alternating in one JVM, AVX2)
+        for (int xq = xo, wp = wo, end = xo + 6 * k; xq < end; xq += 6, wp += NR) {
             FloatVector w0 = FloatVector.fromArray(S, w, wp), w1 = FloatVector.fromArray(S, w, wp + L);
             FloatVector b = FloatVector.broadcast(S, xp[xq]);
             c00 = b.fma(w0, c00); c01 = b.fma(w1, c01);
