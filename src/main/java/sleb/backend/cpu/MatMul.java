@@ -32,6 +32,8 @@ public final class MatMul {
     // 512 x 768 as one chunk widens each panel once instead of 9 times in 60-row chunks (bf16 prompt 512: 325-385
     // against 360-459 tokens/s in alternating runs, AVX2, 2026-12-01). 2 MiB keeps x in L2 or L3 as it is swept.
     private static final int X_BYTES = 2 << 20;
+    // Most bytes of x packed at once (the packed copy stays allocated per calling thread); larger calls run in parts.
+    private static final int PACK_BYTES = 64 << 20;
     // Longest k slice. Slices are balanced (k = 768 runs whole, not as 512 + 256): a short slice costs a tile's loads
     // and stores for few FMAs. Fixed 512-slices ran k = 768 at 31-33 GFLOP/s single-threaded against 37-40 whole, and
     // k = 2048 at 30-32 against 33-38 (AVX2); k of 7B shapes (4096, 11008: 2 and 6 slices) is not measured yet.
@@ -55,12 +57,30 @@ public final class MatMul {
      * W (k = w.cols); accumulate adds onto out, else overwrites it. fp32 products summed in fp32, over all threads of par.
      */
     public static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate) {
-        apply(par, x, xOff, n, w, out, outOff, outStride, accumulate, SIX_BY_TWO);
+        apply(par, x, xOff, n, w, out, outOff, outStride, accumulate, SIX_BY_TWO, PACK_BYTES);
     }
 
-    /** {@link #apply} with the prompt tile chosen by the caller (tests run both on any machine). */
+    /**
+     * {@link #apply} with the prompt tile chosen by the caller (tests run both on any machine). Calls of more than
+     * packBytes of x run as consecutive parts of whole 6-row strips (the last of at least 4 rows, so no part takes
+     * the decoding path), which bounds the packed copy of x; a row's result does not change.
+     */
     static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate,
-            boolean sixByTwo) {
+            boolean sixByTwo, int packBytes) {
+        int part = Math.max(6, packBytes / Float.BYTES / w.cols / 6 * 6);
+        if (n < DIRECT_ROWS || n <= part) {
+            applyRows(par, x, xOff, n, w, out, outOff, outStride, accumulate, sixByTwo);
+            return;
+        }
+        for (int r0 = 0; r0 < n; r0 += part) { // whole parts of at least 6 rows, and a last one of at least 4
+            int rows = n - r0 <= part + 3 ? n - r0 : part;
+            applyRows(par, x, xOff + r0 * w.cols, rows, w, out, outOff + r0 * outStride, outStride, accumulate, sixByTwo);
+            if (rows != part) break;
+        }
+    }
+
+    private static void applyRows(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride,
+            boolean accumulate, boolean sixByTwo) {
         int k = w.cols, panels = w.panels;
         int want = par.threads() * 8;
         int chunkMax = Math.max(X_CHUNK, X_BYTES / Float.BYTES / k);

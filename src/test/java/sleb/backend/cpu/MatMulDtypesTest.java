@@ -47,7 +47,7 @@ public class MatMulDtypesTest {
                     for (boolean acc : new boolean[] {false, true}) {
                         float[] out = new float[n * m];
                         java.util.Arrays.fill(out, acc ? 0.5f : Float.NaN); // without acc every output must be overwritten
-                        MatMul.apply(par, x, 0, n, wm, out, 0, m, acc, sixByTwo);
+                        MatMul.apply(par, x, 0, n, wm, out, 0, m, acc, sixByTwo, 64 << 20);
                         for (int i = 0; i < n; i++) {
                             for (int j = 0; j < m; j++) {
                                 double want = acc ? 0.5 : 0, mag = acc ? 0.5 : 0;
@@ -70,7 +70,8 @@ public class MatMulDtypesTest {
     /**
      * From 4 rows up, a row's result does not depend on the batch around it nor on the tile: every kernel sums a
      * row's k products in the same order, so the first rows of n = 4..20, 64, 66 give bit for bit those of 68 rows,
-     * with either prompt tile (rows fall in 6-row strips, 4-row tiles or single rows depending on n). The path is
+     * with either prompt tile (rows fall in 6-row strips, 4-row tiles or single rows depending on n), whole or in
+     * parts of 6 rows (a long call's bounded packing). The path is
      * chosen per call, so no 1-3 row remainder takes the 16-bit decoding kernels, whose k order differs.
      */
     @Test
@@ -88,14 +89,18 @@ public class MatMulDtypesTest {
             for (DType dt : DTYPES) {
                 WeightMatrix wm = WeightMatrix.of(Tensor.ofFloats("w", dt, new long[] {m, k}, w));
                 float[] all = new float[68 * m];
-                MatMul.apply(par, x, 0, 68, wm, all, 0, m, false, true);
+                MatMul.apply(par, x, 0, 68, wm, all, 0, m, false, true, 64 << 20);
                 for (boolean sixByTwo : new boolean[] {true, false}) {
                     for (int n : ns) {
-                        float[] a = new float[n * m];
-                        MatMul.apply(par, x, 0, n, wm, a, 0, m, false, sixByTwo);
-                        for (int i = 0; i < a.length; i++)
-                            assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(all[i]),
-                                    dt + (sixByTwo ? " 6x2" : " 4x4") + " n=" + n + " row " + i / m + " col " + i % m);
+                        // whole, and in parts of 6 rows (k * 4 * 6 bytes of x at a time; the last part takes up to 9)
+                        for (int packBytes : new int[] {64 << 20, 6 * k * Float.BYTES}) {
+                            float[] a = new float[n * m];
+                            java.util.Arrays.fill(a, Float.NaN);
+                            MatMul.apply(par, x, 0, n, wm, a, 0, m, false, sixByTwo, packBytes);
+                            for (int i = 0; i < a.length; i++)
+                                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(all[i]),
+                                        dt + (sixByTwo ? " 6x2" : " 4x4") + " n=" + n + " packBytes " + packBytes + " row " + i / m + " col " + i % m);
+                        }
                     }
                 }
             }
