@@ -33,6 +33,8 @@ if [ -n "${PEER_BIN:-}" ]; then bin="$PEER_BIN"; else
 fi
 for b in llama-bench llama-perplexity; do [ -x "$bin/$b" ] || { echo "bench-peer: $bin/$b not found" >&2; exit 2; }; done
 rm -rf "$out" && mkdir -p "$out"
+# the commit measured, taken now (the jar was just built from it), not when the summary is written
+build="$(python3 scripts/bench_peer_summary.py --print-build)"
 sleb=(bin/sleb)
 log() { echo "+ $*" >&2; }
 # run a command with its stderr kept in a log, shown only when it fails
@@ -60,4 +62,5 @@ for r in $(seq 1 "$rounds"); do
       --max-windows "$chunks" --quiet --out "$out/sleb-$dt-ppl-$r.json" >/dev/null
   done
 done
-python3 scripts/bench_peer_summary.py "$out" --threads "$threads" --rounds "$rounds" --chunks "$chunks" --md "${BENCH_MD:-docs/benchmarks.md}"
+python3 scripts/bench_peer_summary.py "$out" --threads "$threads" --rounds "$rounds" --chunks "$chunks" --build "$build" \
+  --md "${BENCH_MD:-docs/benchmarks.md}"

@@ -57,12 +57,16 @@ def spread(values):
 
 
 def main():
+    if sys.argv[1:] == ["--print-build"]:
+        print(build())
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--rounds", type=int, required=True)
     ap.add_argument("--chunks", type=int, required=True)
     ap.add_argument("--md")
+    ap.add_argument("--build", help="the commit measured, as --print-build gave it when the run started")
     a = ap.parse_args()
     rows, lines = [], []
     for proto, label in PROTOCOLS:
@@ -90,7 +94,10 @@ def main():
     for label, dt, t, s, ratios, check in rows:
         per = ", ".join(f"{x:.2f}" for x in ratios)
         print(f"{label:38s} {dt:5s} {t:>22s} {s:>22s}  {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}): {per}" + (f"  [{check}]" if check else ""))
-    cmd = f"make bench-peer` at `{build()}"
+    measured = a.build or build()
+    if a.build and build() != a.build:
+        measured += f" (src changed during the run: now {build()})"
+    cmd = f"make bench-peer` at `{measured}"
     md = [f"| {date} | {host} | {a.threads} | {label} | {dt} | {t} | {s} | **{statistics.median(r):.2f}x** ({min(r):.2f}-{max(r):.2f}) | {a.rounds} | `{cmd}`{'; ' + check if check else ''} |"
           for label, dt, t, s, r, check in rows]
     with open(f"{a.dir}/summary.md", "w") as f:

@@ -125,7 +125,7 @@ final class CpuOps {
      * load feeds four FMAs), whatever the head size; the weighted sum of values sweeps positions with the
      * rows' probabilities broadcast against vectors of the value rows. The four rows' queries and probabilities
      * are packed side by side first, so each step's four broadcasts share one base address (attention of a
-     * 512-token prompt at head_dim 64: 8.1-9.7 against 7.4-8.9 ms per layer on 2 threads, the same bits).
+     * 512-token prompt at head_dim 64: 7.4-8.9 ms per layer on 2 threads packed, 8.1-9.7 not, the same bits).
      */
     static void attention(Parallel par, float[] q, float[] kT, int kCap, float[] v, float[] out, int batch, int n, int pos0, int vCap,
                           int heads, int kvHeads, int hd, int window) {

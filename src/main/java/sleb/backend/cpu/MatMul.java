@@ -29,8 +29,9 @@ public final class MatMul {
     private static final int NR = WeightMatrix.NR;
     private static final int X_CHUNK = 60;   // fewest rows of x per task (whole 6-row and 4-row tiles) where x is long
     // Most bytes of x per task. A task sweeps its rows of x once per panel, and a 16-bit panel is widened once per task:
-    // 512 x 768 as one chunk widens each panel once instead of 9 times in 60-row chunks (bf16 prompt 512: 325-385
-    // against 360-459 tokens/s in alternating runs, AVX2, 2026-12-01). 2 MiB keeps x in L2 or L3 as it is swept.
+    // 512 x 768 as one chunk widens each panel once instead of 9 times in 60-row chunks (bf16 prompt 512: 360-459
+    // tokens/s in one chunk against 325-385 in 60-row ones, alternating runs, AVX2, 2026-12-01). 2 MiB keeps x in L2
+    // or L3 as it is swept.
     private static final int X_BYTES = 2 << 20;
     // Most bytes of x packed at once (the packed copy stays allocated per calling thread); larger calls run in parts.
     private static final int PACK_BYTES = 64 << 20;
@@ -43,7 +44,8 @@ public final class MatMul {
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> XPACK = ThreadLocal.withInitial(() -> new float[0]);
     /**
-     * The prompt tile. With 16 vector registers the 4 x 4 tile's 21 live vectors spill 7 accumulators to the stack
+     * The prompt tile. Species narrower than 512 bits take 6 x 2: on x86 that is AVX2, with 16 vector registers
+     * (AArch64's 32 registers at 128 bits take it too, unmeasured). With 16 vector registers the 4 x 4 tile's 21 live vectors spill 7 accumulators to the stack
      * (a load and a store per FMA in the JIT's code); 6 x 2 with packed x fits and ran the 2048 x 768 x 512 fp32
      * matmul at 40-47 against 31-35 GFLOP/s single-threaded (AVX2, 2026-12-01). 512-bit species keep the 4 x 4
      * tile, measured on AVX-512 machines before; 6 x 2 is not measured there.
@@ -267,8 +269,8 @@ public final class MatMul {
             c00 = FloatVector.zero(S); c01 = c00; c10 = c00; c11 = c00; c20 = c00; c21 = c00;
             c30 = c00; c31 = c00; c40 = c00; c41 = c00; c50 = c00; c51 = c00;
         }
-        // xq and wp as the loop's own variables, not recomputed from a counter p: medians of 87-111 against 102-120
-        // GFLOP/s on 2 threads (2048 x 768 x 512, f32 and bf16, both forms alternating in one JVM, AVX2)
+        // xq and wp as the loop's own variables, not recomputed from a counter p: medians of 102-120 GFLOP/s against
+        // 87-111 recomputed, on 2 threads (2048 x 768 x 512, f32 and bf16, both forms alternating in one JVM, AVX2)
         for (int xq = xo, wp = wo, end = xo + 6 * k; xq < end; xq += 6, wp += NR) {
             FloatVector w0 = FloatVector.fromArray(S, w, wp), w1 = FloatVector.fromArray(S, w, wp + L);
             FloatVector b = FloatVector.broadcast(S, xp[xq]);

@@ -31,9 +31,11 @@ public class MatMulDtypesTest {
     public void everyShapeAndDtypeMatchesFloat64() {
         int nr = WeightMatrix.NR;
         int[][] shapes = {{1, 1, 1}, {1, 70, 33}, {1, 2 * nr + 3, 100}, {2, 130, 50}, {3, 5, 7}, {4, 65, 9}, {9, 70, 1100},
-                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}, {66, 40, 33}, {6, 40, 20}, {13, 2 * nr + 1, 31}, {131, 3, 9}};
-        // k 4500: three balanced k slices; rows 6, 13, 66, 70, 131: whole strips, strips plus 4-row and single-row tails,
-        // several row chunks (few panels call for more chunks), the last chunk empty after rounding to whole strips (70)
+                {70, 130, 50}, {1, nr, 600}, {5, 3 * nr, 17}, {9, 40, 4500}, {13, 40, 4500}, {66, 40, 33}, {6, 40, 20},
+                {13, 2 * nr + 1, 31}, {131, 3, 9}};
+        // k 4500: three balanced k slices, with 6-row strips at rows 0 and 6 (13 rows); 70 and 131 rows: strips plus a
+        // 4-row tile and single rows; few panels call for several row chunks, and with 66 and 131 rows the last chunks
+        // are empty after rounding to whole strips
         SplittableRandom r = new SplittableRandom(11);
         try (Parallel par = new Parallel(2)) {
             for (boolean sixByTwo : new boolean[] {true, false})

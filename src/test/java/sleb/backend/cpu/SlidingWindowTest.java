@@ -49,10 +49,22 @@ public class SlidingWindowTest {
 
     @Test
     public void prefillAppliesEachLayersWindow() {
-        ModelConfig c = config();
+        prefillAppliesEachLayersWindow(config(), 64);
+    }
+
+    /**
+     * head_dim 12 is not a multiple of any vector length, so attention's scalar head tails run; 63 rows end in a
+     * group of 3 query rows (rows are taken four at a time), whose missing fourth row is a copy.
+     */
+    @Test
+    public void prefillAppliesEachLayersWindowAtAnOddHeadSize() {
+        prefillAppliesEachLayersWindow(new ModelConfig("MistralForCausalLM", "mistral", 48, 100, 3, 4, 2, 12, 61, 256, 1e-5f, 10000.0,
+                RopeStyle.HALF, false, false, null, 1, 2, WINDOWS), 63);
+    }
+
+    private static void prefillAppliesEachLayersWindow(ModelConfig c, int n) {
         Model m = SyntheticModel.create(c, DType.F32, 21);
         ReferenceForward ref = new ReferenceForward(m), full = ref.ignoringSlidingWindows();
-        int n = 64;
         int[][] tok = tokens(2, n, c.vocabSize);
         try (CpuBackend be = new CpuBackend(2); LoadedModel lm = be.load(m)) {
             for (int[] blocks : new int[][] {{0, 1, 2}, {1, 2}, {0}}) {
