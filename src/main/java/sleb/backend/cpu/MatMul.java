@@ -45,8 +45,9 @@ public final class MatMul {
     private static final ThreadLocal<float[]> XPACK = ThreadLocal.withInitial(() -> new float[0]);
     /**
      * The prompt tile. Species narrower than 512 bits take 6 x 2: on x86 that is AVX2, with 16 vector registers
-     * (AArch64's 32 registers at 128 bits take it too, unmeasured). With 16 vector registers the 4 x 4 tile's 21 live vectors spill 7 accumulators to the stack
-     * (a load and a store per FMA in the JIT's code); 6 x 2 with packed x fits and ran the 2048 x 768 x 512 fp32
+     * (AArch64's 32 registers at 128 bits take it too, unmeasured). With 16 vector registers the 4 x 4 tile's 21
+     * live vectors spill 7 accumulators to the stack (a load and a store per FMA in the JIT's code); 6 x 2 with
+     * packed x fits and ran the 2048 x 768 x 512 fp32
      * matmul at 40-47 against 31-35 GFLOP/s single-threaded (AVX2, 2026-12-01). 512-bit species keep the 4 x 4
      * tile, measured on AVX-512 machines before; 6 x 2 is not measured there.
      */
@@ -63,21 +64,16 @@ public final class MatMul {
     }
 
     /**
-     * {@link #apply} with the prompt tile chosen by the caller (tests run both on any machine). Calls of more than
-     * packBytes of x run as consecutive parts of whole 6-row strips (the last of at least 4 rows, so no part takes
-     * the decoding path), which bounds the packed copy of x; a row's result does not change.
+     * {@link #apply} with the prompt tile chosen by the caller (tests run both on any machine). With the 6 x 2
+     * tile, calls of more than packBytes of x run as consecutive parts of whole 6-row strips (the last of at least
+     * 4 rows, so no part takes the decoding path), which bounds the packed copy of x; a row's result does not change.
      */
     static void apply(Parallel par, float[] x, int xOff, int n, WeightMatrix w, float[] out, int outOff, int outStride, boolean accumulate,
             boolean sixByTwo, int packBytes) {
-        int part = Math.max(6, packBytes / Float.BYTES / w.cols / 6 * 6);
-        if (n < DIRECT_ROWS || n <= part) {
-            applyRows(par, x, xOff, n, w, out, outOff, outStride, accumulate, sixByTwo);
-            return;
-        }
-        for (int r0 = 0; r0 < n; r0 += part) { // whole parts of at least 6 rows, and a last one of at least 4
-            int rows = n - r0 <= part + 3 ? n - r0 : part;
+        int part = sixByTwo ? Math.max(6, packBytes / Float.BYTES / w.cols / 6 * 6) : n;
+        for (int r0 = 0, rows; r0 < n; r0 += rows) {
+            rows = n - r0 <= part + 3 ? n - r0 : part;
             applyRows(par, x, xOff + r0 * w.cols, rows, w, out, outOff + r0 * outStride, outStride, accumulate, sixByTwo);
-            if (rows != part) break;
         }
     }
 
@@ -86,9 +82,10 @@ public final class MatMul {
         int k = w.cols, panels = w.panels;
         int want = par.threads() * 8;
         int chunkMax = Math.max(X_CHUNK, X_BYTES / Float.BYTES / k);
+        int tileRows = sixByTwo ? 6 : 4;
         // enough chunks for every thread to have work even where W has few panels
-        int xChunks = Math.max((n + chunkMax - 1) / chunkMax, Math.min((n + 5) / 6, (want + panels - 1) / panels));
-        int chunk = ((n + xChunks - 1) / xChunks + 5) / 6 * 6; // balanced, whole 6-row strips
+        int xChunks = Math.max((n + chunkMax - 1) / chunkMax, Math.min((n + tileRows - 1) / tileRows, (want + panels - 1) / panels));
+        int chunk = ((n + xChunks - 1) / xChunks + tileRows - 1) / tileRows * tileRows; // balanced, whole tiles of rows
         int perTask = Math.max(1, (int) Math.min(panels, (long) panels * xChunks / want));
         int groups = (panels + perTask - 1) / perTask;
         // the path is chosen by the whole call's row count, so a row's result never depends on the batch shape
@@ -97,7 +94,7 @@ public final class MatMul {
         par.forEach(xChunks * groups, task -> {
             int xc = task / groups, g = task % groups;
             int i0 = xc * chunk, i1 = Math.min(n, i0 + chunk);
-            if (i0 >= n) return; // rounding chunks up to whole strips can leave the last one empty
+            if (i0 >= n) return; // rounding chunks up to whole tiles can leave the last one empty
             int q0 = g * perTask, q1 = Math.min(panels, q0 + perTask);
             for (int q = q0; q < q1; q++) panel(x, xOff, xp, i0, i1, w, q, k, out, outOff, outStride, accumulate, direct);
         });
